@@ -1,0 +1,455 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { AnnounceRequest } from '../../bittorrent/announce.js';
+import type { AnnounceResponse, ScrapeEntry } from '../../bittorrent/announce.js';
+import { NetworkList } from '../../bittorrent/cidr.js';
+import { ClientError, GENERIC_FAILURE, errorCode } from '../../bittorrent/errors.js';
+import {
+  announceSizeBound,
+  failureSizeBound,
+  scrapeSizeBound,
+  writeAnnounce,
+  writeFailure,
+  writeScrape,
+} from '../../bittorrent/response-writer.js';
+import type { Logger } from '../../log/logger.js';
+import type { SwarmLogic } from '../../middleware/swarm-logic.js';
+import { forwardedAddress, socketAddress } from './client-address.js';
+import type { ClientAddress } from './client-address.js';
+import { parseAnnounceQuery, parseScrapeQuery } from './query.js';
+
+export interface HttpFrontendConfig {
+  /** Open connections at most; more are closed on accept. */
+  maxConnections: number;
+  /** Largest request line plus headers, in bytes. */
+  maxRequestBytes: number;
+  /** Seconds a client may take to send a complete request head once it started one. */
+  headerTimeout: number;
+  /** Seconds a keep-alive connection may stay idle. */
+  idleTimeout: number;
+  /** Believe `ip`, `ipv4`, `ipv6` query parameters. */
+  trustIpParam: boolean;
+  /** Networks of reverse proxies whose `proxyHeader` is believed. */
+  trustedProxies: readonly string[];
+  /** Header carrying the client address behind a proxy (lower case), e.g. x-forwarded-for. */
+  proxyHeader: string;
+  /** Most info hashes in one scrape. */
+  maxScrapeHashes: number;
+  /** Seconds sent as BEP 31 `retry in` with internal failures. */
+  retryInOnError: number;
+}
+
+const CRLF = Buffer.from('\r\n');
+const HEAD_END = Buffer.from('\r\n\r\n');
+const STATUS_200 = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ';
+const KEEP = '\r\n\r\n';
+const KEEP_10 = '\r\nConnection: keep-alive\r\n\r\n';
+const CLOSE = '\r\nConnection: close\r\n\r\n';
+
+/** Outcome of one request for the connection loop. */
+const DONE = 0;
+const PAUSED = 1;
+const CLOSED = 2;
+
+/** Reused body buffer: replies are built here, then copied once into the socket write. */
+const BODY = Buffer.alloc(256 * 1024);
+
+/** Per-connection state; every field initialised here so all connections share one shape. */
+class Conn {
+  readonly socket: net.Socket;
+  readonly addr: ClientAddress;
+  readonly viaProxy: boolean;
+  pending: Buffer | null = null;
+  /** Millisecond time the unfinished request head started arriving; 0 when none. */
+  headStartedAt = 0;
+  lastActive: number;
+  /** Waiting for an asynchronous reply; later requests stay in `pending` (pipelining order). */
+  paused = false;
+  /** Close once the current reply is written (shutdown or `Connection: close`). */
+  closing = false;
+
+  constructor(socket: net.Socket, addr: ClientAddress, viaProxy: boolean, now: number) {
+    this.socket = socket;
+    this.addr = addr;
+    this.viaProxy = viaProxy;
+    this.lastActive = now;
+  }
+}
+
+function lowerEquals(src: Buffer, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if ((src[start + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * The HTTP tracker frontend: a lean HTTP/1.1 server on `net` for GET /announce and GET /scrape.
+ * `node:http` is not used because its per-request cost (parser objects, header maps, streams)
+ * caps it well below the tracker's target with `Connection: close`; this path parses only what
+ * a tracker needs, supports keep-alive and pipelining, bounds request size, and shares one
+ * timer across connections for header and idle timeouts.
+ */
+export class HttpFrontend {
+  private readonly logic: SwarmLogic;
+  private readonly cfg: HttpFrontendConfig;
+  private readonly log: Logger;
+  private readonly proxies: NetworkList;
+  private readonly servers: net.Server[] = [];
+  private readonly conns = new Set<Conn>();
+  private readonly timer: NodeJS.Timeout;
+  private closing = false;
+  private drained: (() => void) | null = null;
+
+  constructor(logic: SwarmLogic, cfg: HttpFrontendConfig, log: Logger) {
+    this.logic = logic;
+    this.cfg = cfg;
+    this.log = log;
+    this.proxies = new NetworkList(cfg.trustedProxies);
+    this.timer = setInterval(() => this.checkTimeouts(), 1000);
+    this.timer.unref();
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  listen(host: string, port: number, ipv6Only: boolean): Promise<AddressInfo> {
+    const server = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
+    server.maxConnections = this.cfg.maxConnections;
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, ipv6Only, backlog: 4096 }, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.log.error({ err, code: 'SHOAL_E_HTTP_LISTEN' }, 'http'));
+        resolve(server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const addr = socketAddress(socket.remoteAddress);
+    if (addr === null || this.closing) {
+      socket.destroy();
+      return;
+    }
+    const viaProxy = !this.proxies.empty && this.proxies.contains(addr.ip, addr.family);
+    const conn = new Conn(socket, addr, viaProxy, Date.now());
+    this.conns.add(conn);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      this.conns.delete(conn);
+      if (this.drained !== null && this.conns.size === 0) this.drained();
+    });
+  }
+
+  private onData(conn: Conn, chunk: Buffer): void {
+    conn.lastActive = Date.now();
+    const data = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
+    conn.pending = null;
+    if (conn.paused) {
+      conn.pending = data;
+      if (data.length > this.cfg.maxRequestBytes * 16) conn.socket.destroy(); // flooding pipeline
+      return;
+    }
+    this.process(conn, data, 0);
+  }
+
+  private process(conn: Conn, data: Buffer, pos: number): void {
+    const socket = conn.socket;
+    socket.cork();
+    try {
+      while (pos < data.length && !socket.destroyed) {
+        const end = data.indexOf(HEAD_END, pos);
+        const limit = this.cfg.maxRequestBytes;
+        if (end < 0 || end + 4 - pos > limit) {
+          if (end >= 0 || data.length - pos > limit) {
+            this.sendError(conn, 431, 'Request Header Fields Too Large');
+            return;
+          }
+          conn.pending = data.subarray(pos);
+          if (conn.headStartedAt === 0) conn.headStartedAt = Date.now();
+          return;
+        }
+        conn.headStartedAt = 0;
+        let r: number;
+        try {
+          r = this.handle(conn, data, pos, end);
+        } catch (err) {
+          this.log.error({ err, code: errorCode(err) }, 'http request failed');
+          this.sendError(conn, 500, 'Internal Server Error');
+          return;
+        }
+        pos = end + 4;
+        if (r === PAUSED) {
+          if (pos < data.length) conn.pending = data.subarray(pos);
+          return;
+        }
+        if (r === CLOSED) return;
+      }
+    } finally {
+      socket.uncork();
+    }
+  }
+
+  /** Handles one request head `data[start..end)` (without the blank line). */
+  private handle(conn: Conn, data: Buffer, start: number, end: number): number {
+    const lineEnd = data.indexOf(CRLF, start);
+    // Request line: GET SP target SP HTTP/1.x
+    if (
+      lineEnd - start < 14 ||
+      data[start] !== 0x47 ||
+      data[start + 1] !== 0x45 ||
+      data[start + 2] !== 0x54 ||
+      data[start + 3] !== 0x20
+    ) {
+      const sp = data.indexOf(0x20, start);
+      if (sp > start && sp < lineEnd) return this.sendError(conn, 405, 'Method Not Allowed');
+      return this.sendError(conn, 400, 'Bad Request');
+    }
+    const targetStart = start + 4;
+    const versionStart = lineEnd - 8;
+    if (
+      data[versionStart - 1] !== 0x20 ||
+      data.toString('latin1', versionStart, lineEnd - 1) !== 'HTTP/1.'
+    ) {
+      return this.sendError(conn, 400, 'Bad Request');
+    }
+    const minor = data[lineEnd - 1];
+    if (minor !== 0x31 && minor !== 0x30)
+      return this.sendError(conn, 505, 'HTTP Version Not Supported');
+    const targetEnd = versionStart - 1;
+    let keepAlive = minor === 0x31;
+    let keepAliveHeader = false;
+    let proxyValue: string | null = null;
+
+    // Headers: only the few a tracker needs are looked at.
+    let p = lineEnd + 2;
+    while (p < end) {
+      let e = data.indexOf(CRLF, p);
+      if (e < 0 || e > end) e = end;
+      const c = data[p]!;
+      if (c === 0x20 || c === 0x09) return this.sendError(conn, 400, 'Bad Request'); // obs-fold
+      const colon = data.indexOf(0x3a, p);
+      if (colon < 0 || colon > e) return this.sendError(conn, 400, 'Bad Request');
+      const nameLen = colon - p;
+      if (nameLen === 10 && lowerEquals(data, p, colon, 'connection')) {
+        const v = data.toString('latin1', colon + 1, e).toLowerCase();
+        if (v.includes('close')) keepAlive = false;
+        else if (v.includes('keep-alive') && minor === 0x30) keepAlive = keepAliveHeader = true;
+      } else if (
+        (nameLen === 14 && lowerEquals(data, p, colon, 'content-length')) ||
+        (nameLen === 17 && lowerEquals(data, p, colon, 'transfer-encoding'))
+      ) {
+        const v = data.toString('latin1', colon + 1, e).trim();
+        // GET with a body is not something trackers get; refusing keeps pipelining unambiguous.
+        if (v !== '0') return this.sendError(conn, 400, 'Bad Request');
+      } else if (
+        conn.viaProxy &&
+        nameLen === this.cfg.proxyHeader.length &&
+        lowerEquals(data, p, colon, this.cfg.proxyHeader)
+      ) {
+        const v = data.toString('latin1', colon + 1, e);
+        proxyValue = proxyValue === null ? v : `${proxyValue},${v}`;
+      }
+      p = e + 2;
+    }
+    if (this.closing) keepAlive = false;
+    const tail = keepAlive ? (keepAliveHeader ? KEEP_10 : KEEP) : CLOSE;
+
+    let q = data.indexOf(0x3f /* ? */, targetStart);
+    if (q < 0 || q > targetEnd) q = targetEnd;
+    const path = data.toString('latin1', targetStart, q);
+    const addr =
+      proxyValue === null ? conn.addr : (forwardedAddress(proxyValue, this.proxies) ?? conn.addr);
+    if (path === '/announce') return this.announce(conn, data, q + 1, targetEnd, addr, tail);
+    if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, tail);
+    return this.sendError(conn, 404, 'Not Found', keepAlive);
+  }
+
+  private announce(
+    conn: Conn,
+    data: Buffer,
+    qs: number,
+    qe: number,
+    addr: ClientAddress,
+    tail: string,
+  ): number {
+    const req = new AnnounceRequest();
+    req.protocol = 'http';
+    req.clientIp = addr.ip;
+    req.family = addr.family;
+    const bad = parseAnnounceQuery(data, qs, qe, req, this.cfg);
+    if (bad !== null) return this.sendFailure(conn, bad, undefined, tail);
+    let result: AnnounceResponse | Promise<AnnounceResponse>;
+    try {
+      result = this.logic.announce(req);
+    } catch (err) {
+      return this.sendCaught(conn, err, tail);
+    }
+    if (!(result instanceof Promise)) return this.sendAnnounce(conn, result, req, tail);
+    conn.paused = true;
+    result.then(
+      (res) => this.resume(conn, () => this.sendAnnounce(conn, res, req, tail)),
+      (err: unknown) => this.resume(conn, () => this.sendCaught(conn, err, tail)),
+    );
+    return PAUSED;
+  }
+
+  private scrape(conn: Conn, data: Buffer, qs: number, qe: number, tail: string): number {
+    const parsed = parseScrapeQuery(data, qs, qe, this.cfg.maxScrapeHashes);
+    if (typeof parsed === 'string') return this.sendFailure(conn, parsed, undefined, tail);
+    if (parsed.length === 0)
+      return this.sendFailure(conn, 'full scrape is not enabled', undefined, tail);
+    // BEP 48 `files` is a dictionary: keys sorted by bytes, each once.
+    parsed.sort((x, y) => Buffer.compare(x, y));
+    let n = 0;
+    for (let i = 0; i < parsed.length; i++) {
+      if (n === 0 || !parsed[i]!.equals(parsed[n - 1]!)) parsed[n++] = parsed[i]!;
+    }
+    parsed.length = n;
+    const keys = parsed.map((h) => h.toString('latin1', 0, 20));
+    let result: ScrapeEntry[] | Promise<ScrapeEntry[]>;
+    try {
+      result = this.logic.scrape(keys);
+    } catch (err) {
+      return this.sendCaught(conn, err, tail);
+    }
+    if (!(result instanceof Promise)) return this.sendScrape(conn, parsed, result, tail);
+    conn.paused = true;
+    result.then(
+      (entries) => this.resume(conn, () => this.sendScrape(conn, parsed, entries, tail)),
+      (err: unknown) => this.resume(conn, () => this.sendCaught(conn, err, tail)),
+    );
+    return PAUSED;
+  }
+
+  /** Writes a delayed reply, then goes on with requests that arrived meanwhile. */
+  private resume(conn: Conn, send: () => number): void {
+    conn.paused = false;
+    if (conn.socket.destroyed) return;
+    conn.socket.cork();
+    const r = send();
+    conn.socket.uncork();
+    const rest = conn.pending;
+    conn.pending = null;
+    if (r === DONE && rest !== null) this.process(conn, rest, 0);
+  }
+
+  private sendAnnounce(
+    conn: Conn,
+    res: AnnounceResponse,
+    req: AnnounceRequest,
+    tail: string,
+  ): number {
+    if (BODY.length < announceSizeBound(res, req.compact)) {
+      return this.sendFailure(conn, 'reply too large', undefined, tail);
+    }
+    const len = writeAnnounce(res, req.compact, req.clientIp, BODY, 0);
+    return this.write(conn, len, tail);
+  }
+
+  private sendScrape(conn: Conn, hashes: Buffer[], entries: ScrapeEntry[], tail: string): number {
+    if (BODY.length < scrapeSizeBound(hashes.length)) {
+      return this.sendFailure(conn, 'too many info hashes', undefined, tail);
+    }
+    const len = writeScrape(hashes, entries, BODY, 0);
+    return this.write(conn, len, tail);
+  }
+
+  private sendCaught(conn: Conn, err: unknown, tail: string): number {
+    if (err instanceof ClientError) return this.sendFailure(conn, err.message, err.retryIn, tail);
+    this.log.error({ err, code: errorCode(err) }, 'announce failed');
+    return this.sendFailure(conn, GENERIC_FAILURE, this.cfg.retryInOnError, tail);
+  }
+
+  /** BEP 3: failures are HTTP 200 with a bencoded `failure reason`. */
+  private sendFailure(
+    conn: Conn,
+    message: string,
+    retryIn: number | undefined,
+    tail: string,
+  ): number {
+    const msg = message.length > 512 ? message.slice(0, 512) : message;
+    if (BODY.length < failureSizeBound(Buffer.byteLength(msg)))
+      return this.sendError(conn, 500, 'Error');
+    const len = writeFailure(msg, retryIn, BODY, 0);
+    return this.write(conn, len, tail);
+  }
+
+  /** Copies BODY[0..len) behind a status line into one buffer and writes it. */
+  private write(conn: Conn, len: number, tail: string): number {
+    const head = STATUS_200 + String(len) + tail;
+    const out = Buffer.allocUnsafe(head.length + len);
+    out.write(head, 0, 'latin1');
+    BODY.copy(out, head.length, 0, len);
+    conn.socket.write(out);
+    if (tail === CLOSE) {
+      conn.socket.end();
+      conn.closing = true;
+      return CLOSED;
+    }
+    return DONE;
+  }
+
+  /** A plain HTTP error. Closes the connection unless `keepAlive` (the stream is still in sync). */
+  private sendError(conn: Conn, status: number, text: string, keepAlive = false): number {
+    const body = `${status} ${text}\n`;
+    const head =
+      `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}` +
+      (keepAlive && !this.closing ? KEEP : CLOSE);
+    conn.socket.write(head + body, 'latin1');
+    if (keepAlive && !this.closing) return DONE;
+    conn.socket.end();
+    conn.closing = true;
+    conn.pending = null;
+    return CLOSED;
+  }
+
+  private checkTimeouts(): void {
+    const now = Date.now();
+    const head = this.cfg.headerTimeout * 1000;
+    const idle = this.cfg.idleTimeout * 1000;
+    for (const conn of this.conns) {
+      if (conn.paused || conn.socket.destroyed) continue;
+      if (conn.headStartedAt !== 0 && now - conn.headStartedAt > head) {
+        this.sendError(conn, 408, 'Request Timeout');
+      } else if (conn.headStartedAt === 0 && now - conn.lastActive > idle) {
+        conn.socket.destroy();
+      }
+    }
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish, closes idle connections, and resolves when
+   * every connection is gone (or destroys the rest after `graceMs`).
+   */
+  async close(graceMs = 5000): Promise<void> {
+    this.closing = true;
+    clearInterval(this.timer);
+    const closed = this.servers.map(
+      (s) => new Promise<void>((resolve) => s.close(() => resolve())),
+    );
+    for (const conn of this.conns) {
+      if (!conn.paused && conn.pending === null) conn.socket.end();
+      else conn.closing = true;
+    }
+    if (this.conns.size > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          for (const conn of this.conns) conn.socket.destroy();
+          resolve();
+        }, graceMs);
+        this.drained = (): void => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    await Promise.all(closed);
+  }
+}

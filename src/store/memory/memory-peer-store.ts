@@ -1,0 +1,216 @@
+import type { AnnounceRequest, AnnounceResponse, ScrapeEntry } from '../../bittorrent/announce.js';
+import { EVENT_COMPLETED, EVENT_STOPPED } from '../../bittorrent/event.js';
+import type { PeerStore } from '../peer-store.js';
+import { PeerList } from './peer-list.js';
+
+/** One torrent's peers, IPv4 and IPv6 kept apart (allocated when first used). */
+class Swarm {
+  v4: PeerList | null = null;
+  v6: PeerList | null = null;
+  downloaded = 0;
+
+  get complete(): number {
+    return (this.v4 === null ? 0 : this.v4.seeders) + (this.v6 === null ? 0 : this.v6.seeders);
+  }
+
+  get incomplete(): number {
+    return (this.v4 === null ? 0 : this.v4.leechers) + (this.v6 === null ? 0 : this.v6.leechers);
+  }
+
+  get empty(): boolean {
+    return (this.v4 === null || this.v4.count === 0) && (this.v6 === null || this.v6.count === 0);
+  }
+}
+
+export interface MemoryPeerStoreConfig {
+  /** Seconds without an announce after which a peer is dropped. At most 6 hours. */
+  peerLifetime: number;
+  /** Largest numWant a caller will pass; sizes the reply buffer. */
+  maxNumWant: number;
+  /** Clock in seconds; injectable for tests. */
+  now?: () => number;
+  /** Seconds between sweep slices; 0 disables the background sweep (call `sweep()` yourself). */
+  sweepInterval?: number;
+}
+
+/** Longest lifetime the 16-bit last-seen ticks can represent with room for a late sweep. */
+export const MAX_PEER_LIFETIME = 6 * 3600;
+
+const defaultNow = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * The embedded default PeerStore: swarms in a Map keyed by the info hash's latin1 string,
+ * peers in sorted compact arrays (see PeerList). Expiry is one incremental sweep over the
+ * swarms, never a timer per peer: each slice visits a share of the swarms so that all of them
+ * are visited about every lifetime/4 seconds.
+ */
+export class MemoryPeerStore implements PeerStore {
+  private readonly swarms = new Map<string, Swarm>();
+  private readonly lifetime: number;
+  private readonly now: () => number;
+  private readonly out: Buffer;
+  private sweepIter: Iterator<[string, Swarm]> | null = null;
+  private readonly timer: NodeJS.Timeout | null = null;
+  private readonly sweepInterval: number;
+  /** Peers removed by expiry since start. */
+  expired = 0;
+
+  constructor(config: MemoryPeerStoreConfig) {
+    if (!(config.peerLifetime > 0 && config.peerLifetime <= MAX_PEER_LIFETIME)) {
+      throw new RangeError(`peerLifetime must be in (0, ${MAX_PEER_LIFETIME}] seconds`);
+    }
+    this.lifetime = config.peerLifetime;
+    this.now = config.now ?? defaultNow;
+    this.out = Buffer.alloc(Math.max(1, config.maxNumWant) * 18);
+    this.sweepInterval = config.sweepInterval ?? 1;
+    if (this.sweepInterval > 0) {
+      this.timer = setInterval(() => this.sweepSlice(), this.sweepInterval * 1000);
+      this.timer.unref();
+    }
+  }
+
+  /** Number of swarms held. */
+  get swarmCount(): number {
+    return this.swarms.size;
+  }
+
+  /** Total peers held (walks every swarm: for stats and tests, not the hot path). */
+  peerCount(): number {
+    let n = 0;
+    for (const s of this.swarms.values()) n += (s.v4?.count ?? 0) + (s.v6?.count ?? 0);
+    return n;
+  }
+
+  announce(req: AnnounceRequest, numWant: number, res: AnnounceResponse): void {
+    const stopped = req.event === EVENT_STOPPED;
+    let swarm = this.swarms.get(req.infoHashKey);
+    if (swarm === undefined) {
+      if (stopped) {
+        res.complete = res.incomplete = res.downloaded = res.peerCount = 0;
+        res.family = req.family;
+        return;
+      }
+      swarm = new Swarm();
+      this.swarms.set(req.infoHashKey, swarm);
+    }
+    let list: PeerList;
+    if (req.family === 4) list = swarm.v4 ??= new PeerList(6);
+    else list = swarm.v6 ??= new PeerList(18);
+
+    const key = req.peer;
+    const tick = this.now() & 0xffff;
+    let si = list.search(key, 0, list.seeders);
+    let li = si >= 0 ? -1 : list.search(key, list.seeders, list.count);
+    res.family = req.family;
+    res.peers = this.out;
+    res.peerCount = 0;
+
+    if (stopped) {
+      if (si >= 0) list.removeAt(si);
+      else if (li >= 0) list.removeAt(li);
+      res.complete = swarm.complete;
+      res.incomplete = swarm.incomplete;
+      res.downloaded = swarm.downloaded;
+      if (swarm.empty && swarm.downloaded === 0) this.swarms.delete(req.infoHashKey);
+      return;
+    }
+
+    const completed = req.event === EVENT_COMPLETED;
+    const seeder = req.left === 0 || completed;
+    let self: number;
+    if (seeder) {
+      if (si >= 0) {
+        list.times[si] = tick;
+        self = si;
+      } else {
+        if (li >= 0) list.removeAt(li);
+        if (completed) swarm.downloaded++;
+        self = list.insertSeeder(key, tick);
+      }
+      li = -1;
+    } else {
+      if (li >= 0) {
+        list.times[li] = tick;
+        self = li;
+      } else {
+        if (si >= 0) list.removeAt(si); // a seeder that lost data and leeches again
+        self = list.insertLeecher(key, tick);
+      }
+      si = -1;
+    }
+
+    res.complete = swarm.complete;
+    res.incomplete = swarm.incomplete;
+    res.downloaded = swarm.downloaded;
+    if (numWant <= 0) return;
+    const out = this.out;
+    if (seeder) {
+      // Seeders are given only leechers; the seeder itself is not in that region.
+      res.peerCount = list.copyRandomRun(list.seeders, list.count, -1, numWant, out, 0);
+    } else {
+      res.peerCount = list.copyRandomRun(0, list.count, self, numWant, out, 0);
+    }
+    res.peers = out.subarray(0, res.peerCount * list.recSize);
+  }
+
+  scrape(infoHashKey: string, into: ScrapeEntry): void {
+    const swarm = this.swarms.get(infoHashKey);
+    if (swarm === undefined) {
+      into.complete = into.incomplete = into.downloaded = 0;
+      return;
+    }
+    into.complete = swarm.complete;
+    into.incomplete = swarm.incomplete;
+    into.downloaded = swarm.downloaded;
+  }
+
+  /**
+   * Visits a share of the swarms, dropping expired peers and freeing empty swarms. The share is
+   * sized so a full pass takes about lifetime/4 seconds of slices.
+   */
+  sweepSlice(): void {
+    const size = this.swarms.size;
+    if (size === 0) return;
+    const passSeconds = Math.max(1, this.lifetime / 4);
+    const budget = Math.max(64, Math.ceil((size * Math.max(1, this.sweepInterval)) / passSeconds));
+    this.sweepSome(budget);
+  }
+
+  /** Sweeps every swarm once, now (tests, shutdown snapshots). */
+  sweep(): void {
+    this.sweepIter = null;
+    this.sweepSome(this.swarms.size);
+    this.sweepIter = null;
+  }
+
+  private sweepSome(budget: number): void {
+    const tick = this.now() & 0xffff;
+    const lifetime = this.lifetime;
+    let iter = this.sweepIter ?? this.swarms.entries();
+    for (let n = 0; n < budget; n++) {
+      const next = iter.next();
+      if (next.done === true) {
+        iter = this.swarms.entries();
+        this.sweepIter = null;
+        return;
+      }
+      const [key, swarm] = next.value;
+      if (swarm.v4 !== null) {
+        this.expired += swarm.v4.expire(tick, lifetime);
+        if (swarm.v4.count === 0) swarm.v4 = null;
+      }
+      if (swarm.v6 !== null) {
+        this.expired += swarm.v6.expire(tick, lifetime);
+        if (swarm.v6.count === 0) swarm.v6 = null;
+      }
+      // Deleting the current entry is safe for a Map iterator.
+      if (swarm.v4 === null && swarm.v6 === null) this.swarms.delete(key);
+    }
+    this.sweepIter = iter;
+  }
+
+  close(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    return Promise.resolve();
+  }
+}

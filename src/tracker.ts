@@ -1,0 +1,153 @@
+import { parseConfig } from './config/config.js';
+import type { ShoalConfig, ShoalConfigInput } from './config/config.js';
+import type { ListenAddress } from './config/listen-address.js';
+import { HttpFrontend } from './frontend/http/http-frontend.js';
+import { UdpFrontend } from './frontend/udp/udp-frontend.js';
+import { createLogger } from './log/logger.js';
+import type { Logger } from './log/logger.js';
+import { SwarmLogic } from './middleware/swarm-logic.js';
+import { MemoryPeerStore } from './store/memory/memory-peer-store.js';
+import type { PeerStore } from './store/peer-store.js';
+
+/** A bound socket. */
+export interface BoundAddress {
+  address: string;
+  family: 4 | 6;
+  port: number;
+}
+
+/** A running tracker. */
+export interface Tracker {
+  readonly config: ShoalConfig;
+  readonly store: PeerStore;
+  readonly httpAddresses: readonly BoundAddress[];
+  readonly udpAddresses: readonly BoundAddress[];
+  readonly log: Logger;
+  /** Stops accepting, finishes in-flight requests, closes sockets and the store. */
+  close(): Promise<void>;
+}
+
+export interface CreateTrackerOptions {
+  /** Use this logger instead of one made from `config.log`. */
+  logger?: Logger;
+  /** Use this PeerStore instead of the memory store. */
+  store?: PeerStore;
+}
+
+/** Seconds clients are told to wait after an internal failure (BEP 31). */
+const RETRY_IN_ON_ERROR = 60;
+
+const DEFAULT_LISTEN = ['0.0.0.0:6969', '[::]:6969'];
+
+function isDefaultListen(input: unknown): boolean {
+  return input === undefined || JSON.stringify(input) === JSON.stringify(DEFAULT_LISTEN);
+}
+
+/** IPv6 missing from the host: the default `[::]` listeners are skipped with a warning. */
+function isNoIPv6(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL';
+}
+
+/**
+ * Starts a tracker: validates `input` (throws ConfigError naming the bad key), opens the store
+ * and binds every listen address. Start failures close whatever was opened and throw.
+ */
+export async function createTracker(
+  input: ShoalConfigInput = {},
+  options: CreateTrackerOptions = {},
+): Promise<Tracker> {
+  const config = parseConfig(input);
+  const log = options.logger ?? createLogger(config.log.level);
+  const a = config.announce;
+  const store =
+    options.store ??
+    new MemoryPeerStore({ peerLifetime: a.peerLifetime, maxNumWant: a.maxNumwant });
+  const logic = new SwarmLogic(store, {
+    interval: a.interval,
+    minInterval: a.minInterval,
+    defaultNumWant: a.numwant,
+    maxNumWant: a.maxNumwant,
+  });
+  const http = new HttpFrontend(
+    logic,
+    {
+      ...config.http,
+      trustIpParam: a.trustClientIp,
+      maxScrapeHashes: config.scrape.maxInfoHashes,
+      retryInOnError: RETRY_IN_ON_ERROR,
+    },
+    log,
+  );
+  const udp = new UdpFrontend(
+    logic,
+    {
+      connectionIdKey:
+        config.udp.connectionIdKey === undefined
+          ? undefined
+          : Buffer.from(config.udp.connectionIdKey, 'hex'),
+      maxScrapeHashes: config.scrape.maxInfoHashes,
+      trustIpParam: a.trustClientIp,
+      retryInOnError: RETRY_IN_ON_ERROR,
+      socketBufferBytes: config.udp.socketBufferBytes,
+    },
+    log,
+  );
+
+  const rawListen = (input as { listen?: { http?: unknown; udp?: unknown } }).listen;
+  const httpAddresses: BoundAddress[] = [];
+  const udpAddresses: BoundAddress[] = [];
+  const closeAll = async (): Promise<void> => {
+    const grace = config.shutdown.graceSeconds * 1000;
+    await Promise.all([http.close(grace), udp.close(grace)]);
+    await store.close();
+  };
+
+  async function bindAll(
+    list: readonly ListenAddress[],
+    isDefault: boolean,
+    kind: 'http' | 'udp',
+    out: BoundAddress[],
+  ): Promise<void> {
+    for (const l of list) {
+      try {
+        const info =
+          kind === 'http'
+            ? await http.listen(l.host, l.port, l.family === 6)
+            : await udp.listen(l.host, l.port, l.family);
+        out.push({ address: info.address, family: l.family, port: info.port });
+      } catch (err) {
+        if (isDefault && l.family === 6 && isNoIPv6(err)) {
+          log.warn(
+            { code: 'SHOAL_W_NO_IPV6' },
+            `IPv6 unavailable, not listening on [${l.host}]:${l.port} (${kind})`,
+          );
+          continue;
+        }
+        const e = err as NodeJS.ErrnoException;
+        const where = l.family === 6 ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
+        throw new Error(`cannot listen for ${kind} on ${where}: ${e.code ?? e.message}`, {
+          cause: err,
+        });
+      }
+    }
+  }
+
+  try {
+    await bindAll(config.listen.http, isDefaultListen(rawListen?.http), 'http', httpAddresses);
+    await bindAll(config.listen.udp, isDefaultListen(rawListen?.udp), 'udp', udpAddresses);
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    config,
+    store,
+    httpAddresses,
+    udpAddresses,
+    log,
+    close: () => (closing ??= closeAll()),
+  };
+}
