@@ -2,6 +2,7 @@ import type { AnnounceRequest, AnnounceResponse, ScrapeEntry } from '../../bitto
 import { EVENT_COMPLETED, EVENT_STOPPED } from '../../bittorrent/event.js';
 import type { PeerStore } from '../peer-store.js';
 import { PeerList } from './peer-list.js';
+import { Slab } from './slab.js';
 
 /** One torrent's peers, IPv4 and IPv6 kept apart (allocated when first used). */
 class Swarm {
@@ -23,7 +24,10 @@ class Swarm {
 }
 
 export interface MemoryPeerStoreConfig {
-  /** Seconds without an announce after which a peer is dropped. At most 6 hours. */
+  /**
+   * Seconds without an announce after which a peer is dropped (at most 6 hours). Last-seen
+   * times are kept in ticks of lifetime/64 seconds, so expiry is exact to that resolution.
+   */
   peerLifetime: number;
   /** Largest numWant a caller will pass; sizes the reply buffer. */
   maxNumWant: number;
@@ -33,8 +37,10 @@ export interface MemoryPeerStoreConfig {
   sweepInterval?: number;
 }
 
-/** Longest lifetime the 16-bit last-seen ticks can represent with room for a late sweep. */
+/** Longest peer lifetime accepted. */
 export const MAX_PEER_LIFETIME = 6 * 3600;
+
+const NO_PEERS = Buffer.alloc(0);
 
 const defaultNow = (): number => Math.floor(Date.now() / 1000);
 
@@ -46,7 +52,11 @@ const defaultNow = (): number => Math.floor(Date.now() / 1000);
  */
 export class MemoryPeerStore implements PeerStore {
   private readonly swarms = new Map<string, Swarm>();
+  private readonly slab = new Slab();
   private readonly lifetime: number;
+  /** Seconds per last-seen tick, and the lifetime in ticks (at most 64 of 256). */
+  private readonly tickSeconds: number;
+  private readonly lifetimeTicks: number;
   private readonly now: () => number;
   private readonly out: Buffer;
   private sweepIter: Iterator<[string, Swarm]> | null = null;
@@ -60,6 +70,8 @@ export class MemoryPeerStore implements PeerStore {
       throw new RangeError(`peerLifetime must be in (0, ${MAX_PEER_LIFETIME}] seconds`);
     }
     this.lifetime = config.peerLifetime;
+    this.tickSeconds = Math.max(1, Math.ceil(this.lifetime / 64));
+    this.lifetimeTicks = Math.ceil(this.lifetime / this.tickSeconds);
     this.now = config.now ?? defaultNow;
     this.out = Buffer.alloc(Math.max(1, config.maxNumWant) * 18);
     this.sweepInterval = config.sweepInterval ?? 1;
@@ -94,15 +106,15 @@ export class MemoryPeerStore implements PeerStore {
       this.swarms.set(req.infoHashKey, swarm);
     }
     let list: PeerList;
-    if (req.family === 4) list = swarm.v4 ??= new PeerList(6);
-    else list = swarm.v6 ??= new PeerList(18);
+    if (req.family === 4) list = swarm.v4 ??= new PeerList(this.slab, 6);
+    else list = swarm.v6 ??= new PeerList(this.slab, 18);
 
     const key = req.peer;
-    const tick = this.now() & 0xffff;
+    const tick = this.tick();
     let si = list.search(key, 0, list.seeders);
     let li = si >= 0 ? -1 : list.search(key, list.seeders, list.count);
     res.family = req.family;
-    res.peers = this.out;
+    res.peers = NO_PEERS;
     res.peerCount = 0;
 
     if (stopped) {
@@ -111,7 +123,7 @@ export class MemoryPeerStore implements PeerStore {
       res.complete = swarm.complete;
       res.incomplete = swarm.incomplete;
       res.downloaded = swarm.downloaded;
-      if (swarm.empty && swarm.downloaded === 0) this.swarms.delete(req.infoHashKey);
+      if (swarm.empty && swarm.downloaded === 0) this.drop(req.infoHashKey, swarm);
       return;
     }
 
@@ -120,7 +132,7 @@ export class MemoryPeerStore implements PeerStore {
     let self: number;
     if (seeder) {
       if (si >= 0) {
-        list.times[si] = tick;
+        list.buf[list.tickAt(si)] = tick;
         self = si;
       } else {
         if (li >= 0) list.removeAt(li);
@@ -130,7 +142,7 @@ export class MemoryPeerStore implements PeerStore {
       li = -1;
     } else {
       if (li >= 0) {
-        list.times[li] = tick;
+        list.buf[list.tickAt(li)] = tick;
         self = li;
       } else {
         if (si >= 0) list.removeAt(si); // a seeder that lost data and leeches again
@@ -151,6 +163,23 @@ export class MemoryPeerStore implements PeerStore {
       res.peerCount = list.copyRandomRun(0, list.count, self, numWant, out, 0);
     }
     res.peers = out.subarray(0, res.peerCount * list.recSize);
+  }
+
+  /** Current last-seen tick (wraps at 256; the sweep visits every list far more often). */
+  private tick(): number {
+    return Math.floor(this.now() / this.tickSeconds) & 0xff;
+  }
+
+  private drop(key: string, swarm: Swarm): void {
+    swarm.v4?.release();
+    swarm.v6?.release();
+    swarm.v4 = swarm.v6 = null;
+    this.swarms.delete(key);
+  }
+
+  /** Bytes the peer arrays hold from the OS (slab pages). */
+  get bytesReserved(): number {
+    return this.slab.bytesReserved;
   }
 
   scrape(infoHashKey: string, into: ScrapeEntry): void {
@@ -184,8 +213,8 @@ export class MemoryPeerStore implements PeerStore {
   }
 
   private sweepSome(budget: number): void {
-    const tick = this.now() & 0xffff;
-    const lifetime = this.lifetime;
+    const tick = this.tick();
+    const lifetime = this.lifetimeTicks;
     let iter = this.sweepIter ?? this.swarms.entries();
     for (let n = 0; n < budget; n++) {
       const next = iter.next();
@@ -197,11 +226,17 @@ export class MemoryPeerStore implements PeerStore {
       const [key, swarm] = next.value;
       if (swarm.v4 !== null) {
         this.expired += swarm.v4.expire(tick, lifetime);
-        if (swarm.v4.count === 0) swarm.v4 = null;
+        if (swarm.v4.count === 0) {
+          swarm.v4.release();
+          swarm.v4 = null;
+        }
       }
       if (swarm.v6 !== null) {
         this.expired += swarm.v6.expire(tick, lifetime);
-        if (swarm.v6.count === 0) swarm.v6 = null;
+        if (swarm.v6.count === 0) {
+          swarm.v6.release();
+          swarm.v6 = null;
+        }
       }
       // Deleting the current entry is safe for a Map iterator.
       if (swarm.v4 === null && swarm.v6 === null) this.swarms.delete(key);

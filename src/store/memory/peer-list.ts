@@ -1,6 +1,8 @@
+import { Slab, offsetOf } from './slab.js';
+
 /**
- * The peers of one swarm and one address family, in one growable byte array of compact records
- * (6 bytes IPv4, 18 bytes IPv6) plus a parallel array of last-seen ticks.
+ * The peers of one swarm and one address family: one slab block holding `cap` compact records
+ * (6 bytes IPv4, 18 bytes IPv6) followed by `cap` one-byte last-seen ticks.
  *
  * Layout: seeders occupy records [0, seeders), leechers [seeders, count); each region is kept
  * sorted by its bytes so a peer is found by binary search. A seeder's reply is a contiguous run
@@ -8,45 +10,53 @@
  * is one or two memcpy's into the reply, with nothing allocated per peer. Insert and delete
  * move the tail with copyWithin (memmove), which is cheap at swarm sizes trackers see.
  * Peers are keyed by their endpoint (address + port), as opentracker does: this is what other
- * peers connect to, and it keeps a peer at 8 bytes (IPv4) instead of carrying a 20-byte peer id.
+ * peers connect to, and it keeps an IPv4 peer at 7 bytes instead of carrying a 20-byte peer id.
  */
 export class PeerList {
+  readonly slab: Slab;
   readonly recSize: number;
   seeders = 0;
   count = 0;
-  data: Buffer;
-  /** Last-seen time in seconds, modulo 2^16 (see MemoryPeerStore for the wrap-around bound). */
-  times: Uint16Array;
+  cap: number;
+  handle: number;
+  /** Size of the block, which is what the slab frees by. */
+  blockBytes: number;
+  /** The page holding the block, and the block's offset in it. */
+  buf: Buffer;
+  base: number;
 
-  constructor(recSize: number, capacity = 2) {
+  constructor(slab: Slab, recSize: number) {
+    this.slab = slab;
     this.recSize = recSize;
-    this.data = Buffer.alloc(capacity * recSize);
-    this.times = new Uint16Array(capacity);
+    this.blockBytes = Slab.blockSize(recSize + 1);
+    this.cap = Math.floor(this.blockBytes / (recSize + 1));
+    this.handle = slab.alloc(this.blockBytes);
+    this.buf = slab.page(this.handle);
+    this.base = offsetOf(this.handle);
   }
 
   get leechers(): number {
     return this.count - this.seeders;
   }
 
-  /** Compares record `i` with `key`: negative, zero or positive. */
-  private cmp(i: number, key: Uint8Array): number {
-    const d = this.data;
-    const rs = this.recSize;
-    let o = i * rs;
-    for (let k = 0; k < rs; k++, o++) {
-      const diff = d[o]! - key[k]!;
-      if (diff !== 0) return diff;
-    }
-    return 0;
+  /** Byte offset of the tick of record `i`. */
+  tickAt(i: number): number {
+    return this.base + this.cap * this.recSize + i;
   }
 
-  /**
-   * Binary search in records [lo, hi). Returns the index of `key`, or `-(insertion point) - 1`.
-   */
+  /** Binary search in records [lo, hi): the index of `key`, or `-(insertion point) - 1`. */
   search(key: Uint8Array, lo: number, hi: number): number {
+    const d = this.buf;
+    const rs = this.recSize;
+    const base = this.base;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.cmp(mid, key);
+      let o = base + mid * rs;
+      let c = 0;
+      for (let k = 0; k < rs; k++, o++) {
+        c = d[o]! - key[k]!;
+        if (c !== 0) break;
+      }
       if (c < 0) lo = mid + 1;
       else if (c > 0) hi = mid;
       else return mid;
@@ -54,47 +64,54 @@ export class PeerList {
     return -lo - 1;
   }
 
-  private grow(): void {
-    const cap = this.times.length;
-    const next = cap < 8 ? cap * 2 : cap + (cap >>> 1);
-    const data = Buffer.alloc(next * this.recSize);
-    this.data.copy(data, 0, 0, this.count * this.recSize);
-    const times = new Uint16Array(next);
-    times.set(this.times.subarray(0, this.count));
-    this.data = data;
-    this.times = times;
+  /** Moves the records and ticks into a block for at least `n` records. */
+  private resize(n: number): void {
+    const rs = this.recSize;
+    const blockBytes = Slab.blockSize(n * (rs + 1));
+    const cap = Math.floor(blockBytes / (rs + 1));
+    const handle = this.slab.alloc(blockBytes);
+    const buf = this.slab.page(handle);
+    const base = offsetOf(handle);
+    this.buf.copy(buf, base, this.base, this.base + this.count * rs);
+    const oldTicks = this.base + this.cap * rs;
+    this.buf.copy(buf, base + cap * rs, oldTicks, oldTicks + this.count);
+    this.slab.free(this.handle, this.blockBytes);
+    this.blockBytes = blockBytes;
+    this.handle = handle;
+    this.buf = buf;
+    this.base = base;
+    this.cap = cap;
   }
 
   private shrinkIfSparse(): void {
-    const cap = this.times.length;
-    if (cap <= 8 || this.count > cap >>> 2) return;
-    const next = Math.max(4, this.count * 2);
-    const data = Buffer.alloc(next * this.recSize);
-    this.data.copy(data, 0, 0, this.count * this.recSize);
-    this.data = data;
-    this.times = this.times.slice(0, next);
+    if (this.cap > 8 && this.count < this.cap >>> 2) {
+      this.resize(this.count * 2);
+    }
   }
 
   /** Inserts `key` at record index `at`, shifting the tail. */
   insertAt(at: number, key: Uint8Array, tick: number): void {
-    if (this.count === this.times.length) this.grow();
+    if (this.count === this.cap) this.resize(this.count + 1);
     const rs = this.recSize;
-    const d = this.data;
+    const d = this.buf;
+    const ticks = this.base + this.cap * rs;
     if (at < this.count) {
-      d.copyWithin((at + 1) * rs, at * rs, this.count * rs);
-      this.times.copyWithin(at + 1, at, this.count);
+      d.copyWithin(this.base + (at + 1) * rs, this.base + at * rs, this.base + this.count * rs);
+      d.copyWithin(ticks + at + 1, ticks + at, ticks + this.count);
     }
-    d.set(key, at * rs);
-    this.times[at] = tick;
+    d.set(key, this.base + at * rs);
+    d[ticks + at] = tick;
     this.count++;
   }
 
   /** Removes record `at`, shifting the tail. */
   removeAt(at: number): void {
     const rs = this.recSize;
+    const d = this.buf;
     if (at < this.count - 1) {
-      this.data.copyWithin(at * rs, (at + 1) * rs, this.count * rs);
-      this.times.copyWithin(at, at + 1, this.count);
+      const ticks = this.base + this.cap * rs;
+      d.copyWithin(this.base + at * rs, this.base + (at + 1) * rs, this.base + this.count * rs);
+      d.copyWithin(ticks + at, ticks + at + 1, ticks + this.count);
     }
     this.count--;
     if (at < this.seeders) this.seeders--;
@@ -125,7 +142,7 @@ export class PeerList {
     hi: number,
     skip: number,
     want: number,
-    out: Uint8Array,
+    out: Buffer,
     outOff: number,
   ): number {
     const avail = hi - lo - (skip >= lo && skip < hi ? 1 : 0);
@@ -133,7 +150,7 @@ export class PeerList {
     if (k <= 0) return 0;
     const total = k;
     const rs = this.recSize;
-    const d = this.data;
+    const base = this.base;
     let i = lo + Math.floor(Math.random() * (hi - lo));
     while (k > 0) {
       if (i === skip) i++;
@@ -143,7 +160,7 @@ export class PeerList {
       if (end > hi) end = hi;
       if (skip >= i && skip < end) end = skip;
       const n = end - i;
-      d.copy(out, outOff, i * rs, end * rs);
+      this.buf.copy(out, outOff, base + i * rs, base + end * rs);
       outOff += n * rs;
       k -= n;
       i = end;
@@ -152,21 +169,22 @@ export class PeerList {
   }
 
   /**
-   * Drops records whose age (now - tick, modulo 2^16) is at least `lifetime` seconds, keeping
+   * Drops records whose age (`nowTick - tick`, modulo 256) is at least `lifetimeTicks`, keeping
    * both regions sorted. Returns the number removed.
    */
-  expire(nowTick: number, lifetime: number): number {
+  expire(nowTick: number, lifetimeTicks: number): number {
     const rs = this.recSize;
-    const d = this.data;
-    const t = this.times;
+    const d = this.buf;
+    const base = this.base;
+    const ticks = base + this.cap * rs;
     let w = 0;
     let seeders = 0;
     for (let r = 0; r < this.count; r++) {
-      if (((nowTick - t[r]!) & 0xffff) >= lifetime) continue;
+      if (((nowTick - d[ticks + r]!) & 0xff) >= lifetimeTicks) continue;
       if (r < this.seeders) seeders++;
       if (w !== r) {
-        d.copyWithin(w * rs, r * rs, (r + 1) * rs);
-        t[w] = t[r]!;
+        d.copyWithin(base + w * rs, base + r * rs, base + (r + 1) * rs);
+        d[ticks + w] = d[ticks + r]!;
       }
       w++;
     }
@@ -175,5 +193,11 @@ export class PeerList {
     this.seeders = seeders;
     if (removed > 0) this.shrinkIfSparse();
     return removed;
+  }
+
+  /** Returns the block to the slab; the list must not be used afterwards. */
+  release(): void {
+    this.slab.free(this.handle, this.blockBytes);
+    this.count = this.seeders = this.cap = 0;
   }
 }
