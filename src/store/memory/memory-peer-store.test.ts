@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AnnounceRequest, AnnounceResponse, ScrapeEntry } from '../../bittorrent/announce.js';
-import type { Family } from '../../bittorrent/address.js';
 import {
   EVENT_COMPLETED,
   EVENT_NONE,
@@ -36,7 +35,7 @@ function req(
   r.infoHash = hash;
   r.infoHashKey = hash.toString('latin1');
   r.peer = peer;
-  r.family = (peer.length === 6 ? 4 : 6) as Family;
+  r.family = (peer.length === 6 ? 4 : 6);
   r.left = left;
   r.event = event;
   return r;
