@@ -35,7 +35,7 @@ function req(
   r.infoHash = hash;
   r.infoHashKey = hash.toString('latin1');
   r.peer = peer;
-  r.family = (peer.length === 6 ? 4 : 6);
+  r.family = peer.length === 6 ? 4 : 6;
   r.left = left;
   r.event = event;
   return r;
