@@ -54,6 +54,17 @@ const CLOSED = 2;
 /** Reused body buffer: replies are built here, then copied once into the socket write. */
 const BODY = Buffer.alloc(256 * 1024);
 
+/**
+ * Closes a connection after its last reply. When the reply already went to the kernel (the
+ * usual case: a few hundred bytes and an empty socket buffer) the socket is destroyed at once,
+ * which skips the stream shutdown sequence that `end()` runs per connection; the kernel still
+ * delivers the sent bytes and then the FIN. Otherwise `end()` flushes first.
+ */
+function finish(socket: net.Socket): void {
+  if (socket.writableLength === 0 && !socket.writableNeedDrain) socket.destroy();
+  else socket.end();
+}
+
 /** Per-connection state; every field initialised here so all connections share one shape. */
 class Conn {
   readonly socket: net.Socket;
@@ -389,7 +400,7 @@ export class HttpFrontend {
     BODY.copy(out, head.length, 0, len);
     conn.socket.write(out);
     if (tail === CLOSE) {
-      conn.socket.end();
+      finish(conn.socket);
       conn.closing = true;
       return CLOSED;
     }
@@ -404,7 +415,7 @@ export class HttpFrontend {
       (keepAlive && !this.closing ? KEEP : CLOSE);
     conn.socket.write(head + body, 'latin1');
     if (keepAlive && !this.closing) return DONE;
-    conn.socket.end();
+    finish(conn.socket);
     conn.closing = true;
     conn.pending = null;
     return CLOSED;

@@ -38,10 +38,55 @@ export interface UdpFrontendConfig {
 /** A synchronous lookup for IP literals: dgram's default goes through dns.lookup + nextTick. */
 function literalLookup(
   address: string,
-  family: unknown,
+  _family: unknown,
   cb: (err: Error | null, address: string, family: number) => void,
 ): void {
   cb(null, address, address.includes(':') ? 6 : 4);
+}
+
+/**
+ * The sender of a packet. One instance per socket is reused for every packet handled
+ * synchronously; replies sent later (after an asynchronous store) get a `clone()`.
+ */
+export class UdpSource {
+  /** 4 or 16 address bytes (a view; valid while the packet is being handled). */
+  ip: Buffer = Buffer.alloc(4);
+  family: Family = 4;
+  port = 0;
+  /** The address as text, for node:dgram replies ('' on the native path). */
+  text = '';
+
+  clone(): UdpSource {
+    const c = new UdpSource();
+    c.ip = Buffer.from(this.ip);
+    c.family = this.family;
+    c.port = this.port;
+    c.text = this.text;
+    return c;
+  }
+}
+
+/** Where replies go: a node:dgram socket or the native batch socket. */
+export interface UdpSink {
+  send(reply: Buffer, to: UdpSource): void;
+  close(): Promise<void>;
+  address(): { address: string; port: number };
+}
+
+class DgramSink implements UdpSink {
+  constructor(private readonly sock: dgram.Socket) {}
+
+  send(reply: Buffer, to: UdpSource): void {
+    this.sock.send(reply, to.port, to.text);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.sock.close(() => resolve()));
+  }
+
+  address(): { address: string; port: number } {
+    return this.sock.address();
+  }
 }
 
 /**
@@ -54,12 +99,12 @@ export class UdpFrontend {
   private readonly cfg: UdpFrontendConfig;
   private readonly log: Logger;
   private readonly ids: ConnectionIds;
-  private readonly sockets: dgram.Socket[] = [];
-  private readonly ipBuf = Buffer.alloc(16);
-  /** Last parsed source address text and its family (consecutive packets often share it). */
+  private readonly sinks: UdpSink[] = [];
+  /** Backing bytes for dgram sources: the last parsed address text is reused when it repeats. */
+  private readonly ipBytes = Buffer.alloc(16);
+  private readonly ip4 = this.ipBytes.subarray(0, 4);
   private lastAddr = '';
   private lastFamily: Family | 0 = 0;
-  private lastIp = Buffer.alloc(16);
   private inFlight = 0;
   private closing = false;
   private drained: (() => void) | null = null;
@@ -71,6 +116,7 @@ export class UdpFrontend {
     this.ids = new ConnectionIds(cfg.connectionIdKey, now);
   }
 
+  /** Binds a node:dgram socket. */
   listen(host: string, port: number, family: Family): Promise<AddressInfo> {
     const opts: dgram.SocketOptions = {
       type: family === 4 ? 'udp4' : 'udp6',
@@ -82,8 +128,18 @@ export class UdpFrontend {
       opts.sendBufferSize = this.cfg.socketBufferBytes;
     }
     const sock = dgram.createSocket(opts);
-    this.sockets.push(sock);
-    sock.on('message', (msg, rinfo) => this.onMessage(sock, msg, rinfo));
+    const sink = new DgramSink(sock);
+    const src = new UdpSource();
+    this.sinks.push(sink);
+    sock.on('message', (msg, rinfo) => {
+      const fam = this.parseSource(rinfo.address);
+      if (fam === 0) return;
+      src.family = fam;
+      src.ip = fam === 4 ? this.ip4 : this.ipBytes;
+      src.port = rinfo.port;
+      src.text = rinfo.address;
+      this.onPacket(sink, msg, src);
+    });
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
       sock.bind({ address: host, port }, () => {
@@ -94,20 +150,23 @@ export class UdpFrontend {
     });
   }
 
-  /** Parses the source address into `lastIp`, reusing the previous parse when it matches. */
-  private sourceFamily(address: string): Family | 0 {
+  /** Adds a sink whose packets arrive through `onPacket` (the native batch socket). */
+  attach(sink: UdpSink): void {
+    this.sinks.push(sink);
+  }
+
+  /** Parses the source address text into `ipBytes`, reusing the previous parse when it matches. */
+  private parseSource(address: string): Family | 0 {
     if (address !== this.lastAddr) {
-      this.lastFamily = parseIP(address, this.lastIp);
+      this.lastFamily = parseIP(address, this.ipBytes);
       this.lastAddr = address;
     }
     return this.lastFamily;
   }
 
-  private onMessage(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  /** Handles one datagram from `src`; replies go to `sink`. */
+  onPacket(sink: UdpSink, msg: Buffer, src: UdpSource): void {
     if (msg.length < 16 || this.closing) return;
-    const family = this.sourceFamily(rinfo.address);
-    if (family === 0) return;
-    const ipLen = family === 4 ? 4 : 16;
     const action = msg.readUInt32BE(8);
     try {
       if (action === ACTION_CONNECT) {
@@ -116,46 +175,48 @@ export class UdpFrontend {
         const out = Buffer.allocUnsafe(16);
         out.writeUInt32BE(ACTION_CONNECT, 0);
         msg.copy(out, 4, 12, 16);
-        this.ids.issue(this.lastIp, ipLen, out, 8);
-        sock.send(out, rinfo.port, rinfo.address);
+        this.ids.issue(src.ip, src.ip.length, out, 8);
+        sink.send(out, src);
         return;
       }
       if (action !== ACTION_ANNOUNCE && action !== ACTION_SCRAPE) {
-        this.sendError(sock, msg, rinfo, 'unknown action', true);
+        this.sendError(sink, msg, src, 'unknown action', true);
         return;
       }
-      if (!this.ids.verify(this.lastIp, ipLen, msg, 0)) {
-        this.sendError(sock, msg, rinfo, 'connection ID expired', true);
+      if (!this.ids.verify(src.ip, src.ip.length, msg, 0)) {
+        this.sendError(sink, msg, src, 'connection ID expired', true);
         return;
       }
-      if (action === ACTION_ANNOUNCE) this.announce(sock, msg, rinfo, family);
-      else this.scrape(sock, msg, rinfo);
+      if (action === ACTION_ANNOUNCE) this.announce(sink, msg, src);
+      else this.scrape(sink, msg, src);
     } catch (err) {
       this.log.error({ err, code: errorCode(err) }, 'udp request failed');
-      this.sendError(sock, msg, rinfo, GENERIC_FAILURE, false);
+      this.sendError(sink, msg, src, GENERIC_FAILURE, false);
     }
   }
 
-  private announce(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo, family: Family): void {
+  private announce(sink: UdpSink, msg: Buffer, src: UdpSource): void {
     if (msg.length < ANNOUNCE_MIN_LENGTH) {
-      this.sendError(sock, msg, rinfo, 'malformed announce', false);
+      this.sendError(sink, msg, src, 'malformed announce', false);
       return;
     }
     const event = msg.readUInt32BE(80);
     if (event > 3) {
-      this.sendError(sock, msg, rinfo, 'invalid event', false);
+      this.sendError(sink, msg, src, 'invalid event', false);
       return;
     }
     const port = msg.readUInt16BE(96);
     if (port === 0) {
-      this.sendError(sock, msg, rinfo, 'invalid port', false);
+      this.sendError(sink, msg, src, 'invalid port', false);
       return;
     }
+    const family = src.family;
     const req = new AnnounceRequest();
     req.protocol = 'udp';
-    req.infoHash = msg.subarray(16, 36);
+    // Copies: the packet may live in memory the native socket reuses for the next batch.
+    req.infoHash = Buffer.from(msg.subarray(16, 36));
     req.infoHashKey = msg.toString('latin1', 16, 36);
-    req.peerId = msg.subarray(36, 56);
+    req.peerId = Buffer.from(msg.subarray(36, 56));
     req.downloaded = readU64(msg, 56);
     req.left = readU64(msg, 64);
     req.uploaded = readU64(msg, 72);
@@ -164,43 +225,40 @@ export class UdpFrontend {
     const numWant = msg.readInt32BE(92);
     req.numWant = numWant < 0 ? -1 : numWant;
     req.port = port;
-    const ipLen = family === 4 ? 4 : 16;
-    req.clientIp = Buffer.from(this.lastIp.subarray(0, ipLen));
+    const ipLen = src.ip.length;
+    req.clientIp = Buffer.from(src.ip);
     req.family = family;
     const peer = Buffer.allocUnsafe(ipLen + 2);
     // BEP 15: the IP field (0 = the sender's) is believed only when the operator says so.
     const ipField = msg.readUInt32BE(84);
     if (this.cfg.trustIpParam && family === 4 && ipField !== 0) peer.writeUInt32BE(ipField, 0);
-    else this.lastIp.copy(peer, 0, 0, ipLen);
+    else src.ip.copy(peer, 0, 0, ipLen);
     peer.writeUInt16BE(port, ipLen);
     req.peer = peer;
     if (msg.length > ANNOUNCE_MIN_LENGTH) {
       const url = readUrlData(msg, ANNOUNCE_MIN_LENGTH);
       if (url === null) {
-        this.sendError(sock, msg, rinfo, 'malformed options', false);
+        this.sendError(sink, msg, src, 'malformed options', false);
         return;
       }
       if (url !== '') req.passkey = passkeyFromUrlData(url);
     }
     const result = this.logic.announce(req);
     if (!(result instanceof Promise)) {
-      this.sendAnnounce(sock, msg, rinfo, result);
+      this.sendAnnounce(sink, msg, src, result);
       return;
     }
+    const to = src.clone();
+    const head = Buffer.from(msg.subarray(0, 16));
     this.track(
       result.then(
-        (res) => this.sendAnnounce(sock, msg, rinfo, res),
-        (err: unknown) => this.sendCaught(sock, msg, rinfo, err),
+        (res) => this.sendAnnounce(sink, head, to, res),
+        (err: unknown) => this.sendCaught(sink, head, to, err),
       ),
     );
   }
 
-  private sendAnnounce(
-    sock: dgram.Socket,
-    msg: Buffer,
-    rinfo: dgram.RemoteInfo,
-    res: AnnounceResponse,
-  ): void {
+  private sendAnnounce(sink: UdpSink, msg: Buffer, to: UdpSource, res: AnnounceResponse): void {
     const peerBytes = res.peerCount * (res.family === 4 ? 6 : 18);
     const out = Buffer.allocUnsafe(20 + peerBytes);
     out.writeUInt32BE(ACTION_ANNOUNCE, 0);
@@ -209,40 +267,37 @@ export class UdpFrontend {
     out.writeUInt32BE(res.incomplete, 12);
     out.writeUInt32BE(res.complete, 16);
     res.peers.copy(out, 20, 0, peerBytes);
-    sock.send(out, rinfo.port, rinfo.address);
+    sink.send(out, to);
   }
 
-  private scrape(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private scrape(sink: UdpSink, msg: Buffer, src: UdpSource): void {
     const n = Math.min(
       Math.floor((msg.length - 16) / 20),
       this.cfg.maxScrapeHashes,
       UDP_MAX_SCRAPE,
     );
     if (n <= 0) {
-      this.sendError(sock, msg, rinfo, 'malformed scrape', false);
+      this.sendError(sink, msg, src, 'malformed scrape', false);
       return;
     }
     const keys: string[] = new Array<string>(n);
     for (let i = 0; i < n; i++) keys[i] = msg.toString('latin1', 16 + 20 * i, 36 + 20 * i);
     const result = this.logic.scrape(keys);
     if (!(result instanceof Promise)) {
-      this.sendScrape(sock, msg, rinfo, result);
+      this.sendScrape(sink, msg, src, result);
       return;
     }
+    const to = src.clone();
+    const head = Buffer.from(msg.subarray(0, 16));
     this.track(
       result.then(
-        (entries) => this.sendScrape(sock, msg, rinfo, entries),
-        (err: unknown) => this.sendCaught(sock, msg, rinfo, err),
+        (entries) => this.sendScrape(sink, head, to, entries),
+        (err: unknown) => this.sendCaught(sink, head, to, err),
       ),
     );
   }
 
-  private sendScrape(
-    sock: dgram.Socket,
-    msg: Buffer,
-    rinfo: dgram.RemoteInfo,
-    entries: ScrapeEntry[],
-  ): void {
+  private sendScrape(sink: UdpSink, msg: Buffer, to: UdpSource, entries: ScrapeEntry[]): void {
     const out = Buffer.allocUnsafe(8 + 12 * entries.length);
     out.writeUInt32BE(ACTION_SCRAPE, 0);
     msg.copy(out, 4, 12, 16);
@@ -253,16 +308,16 @@ export class UdpFrontend {
       out.writeUInt32BE(e.incomplete, o + 8);
       o += 12;
     }
-    sock.send(out, rinfo.port, rinfo.address);
+    sink.send(out, to);
   }
 
-  private sendCaught(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo, err: unknown): void {
+  private sendCaught(sink: UdpSink, msg: Buffer, to: UdpSource, err: unknown): void {
     if (err instanceof ClientError) {
-      this.sendError(sock, msg, rinfo, err.message, false);
+      this.sendError(sink, msg, to, err.message, false);
       return;
     }
     this.log.error({ err, code: errorCode(err) }, 'udp request failed');
-    this.sendError(sock, msg, rinfo, GENERIC_FAILURE, false);
+    this.sendError(sink, msg, to, GENERIC_FAILURE, false);
   }
 
   /**
@@ -270,9 +325,9 @@ export class UdpFrontend {
    * reply is cut to the request's size, so a forged source address gains no amplification.
    */
   private sendError(
-    sock: dgram.Socket,
+    sink: UdpSink,
     msg: Buffer,
-    rinfo: dgram.RemoteInfo,
+    to: UdpSource,
     message: string,
     boundToRequest: boolean,
   ): void {
@@ -283,7 +338,7 @@ export class UdpFrontend {
     out.writeUInt32BE(ACTION_ERROR, 0);
     msg.copy(out, 4, 12, 16);
     out.write(message, 8, len - 8, 'utf8');
-    sock.send(out, rinfo.port, rinfo.address);
+    sink.send(out, to);
   }
 
   private track(p: Promise<void>): void {
@@ -306,7 +361,7 @@ export class UdpFrontend {
         };
       });
     }
-    await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await Promise.all(this.sinks.map((s) => s.close()));
   }
 }
 
