@@ -15,14 +15,15 @@ export function parseNetwork(text: string): Network {
   const buf = Buffer.alloc(16);
   const family = parseIP(addr, buf);
   if (family === 0) throw new RangeError(`not an IP address: ${addr}`);
-  const max = family === 4 ? 32 : 128;
-  let prefix = max;
+  const writtenAsV6 = addr.includes(':');
+  const max = writtenAsV6 ? 128 : 32;
+  let prefix = family === 4 ? 32 : 128;
   if (slash >= 0) {
     const p = text.slice(slash + 1);
     if (!/^[0-9]{1,3}$/.test(p) || Number(p) > max) throw new RangeError(`bad prefix: ${text}`);
     prefix = Number(p);
     // A mapped IPv4 written as IPv6 (::ffff:a.b.c.d/n) keeps its IPv6 prefix length.
-    if (family === 4 && addr.includes(':')) prefix = Math.max(0, prefix - 96);
+    if (family === 4 && writtenAsV6) prefix = Math.max(0, prefix - 96);
   }
   return { family, bytes: buf.subarray(0, family === 4 ? 4 : 16), prefix };
 }

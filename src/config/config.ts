@@ -38,8 +38,8 @@ export const configSchema = z
       .prefault({}),
     announce: z
       .strictObject({
-        interval: seconds(1, 86400).default(1800),
-        minInterval: seconds(0, 86400).default(900),
+        interval: seconds(1, 14400).default(1800),
+        minInterval: seconds(0, 14400).default(900),
         numwant: z.number().int().min(0).max(1000).default(50),
         maxNumwant: z.number().int().min(0).max(1000).default(200),
         peerLifetime: seconds(1, MAX_PEER_LIFETIME).default(2700),

@@ -159,6 +159,7 @@ export class HttpFrontend {
   }
 
   private onData(conn: Conn, chunk: Buffer): void {
+    if (conn.closing && !conn.paused) return; // the last reply is written; ignore the rest
     conn.lastActive = Date.now();
     const data = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
     conn.pending = null;

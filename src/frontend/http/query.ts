@@ -134,7 +134,9 @@ export function parseAnnounceQuery(
         } else if (nameIs(src, ns, ne, 'compact')) {
           req.compact = !(ve - vs === 1 && src[vs] === 0x30);
         } else if (nameIs(src, ns, ne, 'passkey')) {
-          req.passkey = Buffer.from(src.buffer, src.byteOffset + vs, ve - vs).toString('latin1');
+          const len = percentDecode(src, vs, ve, SCRATCH);
+          if (len < 0) return 'invalid passkey';
+          req.passkey = SCRATCH.toString('utf8', 0, len);
         }
         break;
       case 4:

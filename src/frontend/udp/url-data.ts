@@ -39,8 +39,10 @@ export function passkeyFromUrlData(url: string): string {
   const m = /^\/([^/]+)\/announce\/?$/.exec(path);
   if (m !== null) return decodeURIComponentSafe(m[1]!);
   if (q >= 0) {
-    const v = new URLSearchParams(url.slice(q + 1)).get('passkey');
-    if (v !== null) return v;
+    // Read like the HTTP query parser: percent-decoding only (a `+` stays a plus).
+    for (const pair of url.slice(q + 1).split('&')) {
+      if (pair.startsWith('passkey=')) return decodeURIComponentSafe(pair.slice(8));
+    }
   }
   return '';
 }
