@@ -21,12 +21,44 @@ export function writeDecimal(out: Buffer, off: number, n: number): number {
   return off + digits;
 }
 
+/** Encoded constants (keys), cached: `Buffer.write` per key costs more than the whole reply. */
+const CONSTANTS = new Map<string, Uint8Array>();
+
+function constant(s: string): Uint8Array {
+  let b = CONSTANTS.get(s);
+  if (b === undefined) {
+    b = Uint8Array.from(Buffer.from(s, 'latin1'));
+    CONSTANTS.set(s, b);
+  }
+  return b;
+}
+
+const K_COMPLETE = constant('8:complete');
+const K_DOWNLOADED = constant('10:downloaded');
+const K_EXTERNAL_IP = constant('11:external ip');
+const K_INCOMPLETE = constant('10:incomplete');
+const K_INTERVAL = constant('8:interval');
+const K_MIN_INTERVAL = constant('12:min interval');
+const K_PEERS = constant('5:peers');
+const K_PEERS0_PEERS6 = constant('5:peers0:6:peers6');
+const K_PEERS_LIST = constant('5:peersl');
+const K_DICT_IP = constant('d2:ip');
+const K_PORT = constant('4:port');
+const K_FAILURE = constant('14:failure reason');
+const K_RETRY_IN = constant('8:retry in');
+const K_FILES = constant('d5:filesd');
+
+function put(out: Buffer, off: number, c: Uint8Array): number {
+  for (let i = 0; i < c.length; i++) out[off + i] = c[i]!;
+  return off + c.length;
+}
+
 function writeAscii(out: Buffer, off: number, s: string): number {
   return off + out.write(s, off, 'latin1');
 }
 
-function writeInt(out: Buffer, off: number, key: string, n: number): number {
-  off = writeAscii(out, off, key);
+function writeInt(out: Buffer, off: number, key: Uint8Array, n: number): number {
+  off = put(out, off, key);
   out[off++] = 0x69; // i
   off = writeDecimal(out, off, n);
   out[off++] = 0x65; // e
@@ -36,7 +68,8 @@ function writeInt(out: Buffer, off: number, key: string, n: number): number {
 function writeBytes(out: Buffer, off: number, b: Uint8Array, start: number, end: number): number {
   off = writeDecimal(out, off, end - start);
   out[off++] = 0x3a; // :
-  out.set(b.subarray(start, end), off);
+  if (b instanceof Buffer) b.copy(out, off, start, end);
+  else out.set(b.subarray(start, end), off);
   return off + (end - start);
 }
 
@@ -60,36 +93,36 @@ export function writeAnnounce(
   off: number,
 ): number {
   out[off++] = 0x64; // d
-  off = writeInt(out, off, '8:complete', res.complete);
-  off = writeInt(out, off, '10:downloaded', res.downloaded);
+  off = writeInt(out, off, K_COMPLETE, res.complete);
+  off = writeInt(out, off, K_DOWNLOADED, res.downloaded);
   if (externalIp.length > 0) {
     // BEP 24
-    off = writeAscii(out, off, '11:external ip');
+    off = put(out, off, K_EXTERNAL_IP);
     off = writeBytes(out, off, externalIp, 0, externalIp.length);
   }
-  off = writeInt(out, off, '10:incomplete', res.incomplete);
-  off = writeInt(out, off, '8:interval', res.interval);
-  off = writeInt(out, off, '12:min interval', res.minInterval);
+  off = writeInt(out, off, K_INCOMPLETE, res.incomplete);
+  off = writeInt(out, off, K_INTERVAL, res.interval);
+  off = writeInt(out, off, K_MIN_INTERVAL, res.minInterval);
   const peerBytes = res.peerCount * (res.family === 4 ? 6 : 18);
   if (compact) {
     if (res.family === 4) {
-      off = writeAscii(out, off, '5:peers');
+      off = put(out, off, K_PEERS);
       off = writeBytes(out, off, res.peers, 0, peerBytes);
     } else {
-      off = writeAscii(out, off, '5:peers0:6:peers6');
+      off = put(out, off, K_PEERS0_PEERS6);
       off = writeBytes(out, off, res.peers, 0, peerBytes);
     }
   } else {
-    off = writeAscii(out, off, '5:peersl');
+    off = put(out, off, K_PEERS_LIST);
     const rec = res.family === 4 ? 6 : 18;
     const ipLen = rec - 2;
     for (let p = 0; p < peerBytes; p += rec) {
-      off = writeAscii(out, off, 'd2:ip');
+      off = put(out, off, K_DICT_IP);
       const ip = formatIP(res.peers, p, res.family);
       off = writeDecimal(out, off, ip.length);
       out[off++] = 0x3a;
       off = writeAscii(out, off, ip);
-      off = writeInt(out, off, '4:port', res.peers.readUInt16BE(p + ipLen));
+      off = writeInt(out, off, K_PORT, res.peers.readUInt16BE(p + ipLen));
       out[off++] = 0x65;
     }
     out[off++] = 0x65;
@@ -114,11 +147,11 @@ export function writeFailure(
 ): number {
   const len = Buffer.byteLength(message);
   out[off++] = 0x64;
-  off = writeAscii(out, off, '14:failure reason');
+  off = put(out, off, K_FAILURE);
   off = writeDecimal(out, off, len);
   out[off++] = 0x3a;
   off += out.write(message, off, 'utf8');
-  if (retryIn !== undefined) off = writeInt(out, off, '8:retry in', Math.ceil(retryIn / 60));
+  if (retryIn !== undefined) off = writeInt(out, off, K_RETRY_IN, Math.ceil(retryIn / 60));
   out[off++] = 0x65;
   return off;
 }
@@ -138,15 +171,15 @@ export function writeScrape(
   out: Buffer,
   off: number,
 ): number {
-  off = writeAscii(out, off, 'd5:filesd');
+  off = put(out, off, K_FILES);
   for (let i = 0; i < hashes.length; i++) {
     const h = hashes[i]!;
     const e = entries[i]!;
     off = writeBytes(out, off, h, 0, h.length);
     out[off++] = 0x64;
-    off = writeInt(out, off, '8:complete', e.complete);
-    off = writeInt(out, off, '10:downloaded', e.downloaded);
-    off = writeInt(out, off, '10:incomplete', e.incomplete);
+    off = writeInt(out, off, K_COMPLETE, e.complete);
+    off = writeInt(out, off, K_DOWNLOADED, e.downloaded);
+    off = writeInt(out, off, K_INCOMPLETE, e.incomplete);
     out[off++] = 0x65;
   }
   out[off++] = 0x65;

@@ -74,9 +74,10 @@ const IP_SCRATCH = Buffer.alloc(16);
 const ID_LEN = 20;
 
 function decodeId(src: Uint8Array, vs: number, ve: number): Buffer | null {
-  const n = percentDecode(src, vs, ve, SCRATCH);
-  if (n !== ID_LEN) return null;
-  return Buffer.from(SCRATCH.subarray(0, ID_LEN));
+  // At most 60 input bytes can decode to 20; decoding into the final buffer saves a copy.
+  if (ve - vs < ID_LEN || ve - vs > 3 * ID_LEN) return null;
+  const id = Buffer.allocUnsafe(ID_LEN);
+  return percentDecode(src, vs, ve, id) === ID_LEN ? id : null;
 }
 
 /**

@@ -29,9 +29,13 @@ export class ConnectionIds {
   }
 
   private compute(window: number, ip: Uint8Array, ipLen: number): void {
-    this.input.writeUInt32BE(window >>> 0, 0);
-    this.input.set(ip.subarray(0, ipLen), 4);
-    siphash24(this.key, this.input, 0, 4 + ipLen, this.mac, 0);
+    const input = this.input;
+    input[0] = window >>> 24;
+    input[1] = (window >>> 16) & 0xff;
+    input[2] = (window >>> 8) & 0xff;
+    input[3] = window & 0xff;
+    for (let i = 0; i < ipLen; i++) input[4 + i] = ip[i]!;
+    siphash24(this.key, input, 0, 4 + ipLen, this.mac, 0);
   }
 
   /** Writes a new connection ID for `ip` (4 or 16 bytes) into `out[off..off+8)`. */
@@ -54,8 +58,8 @@ export class ConnectionIds {
   /** 0 when equal; no early exit. */
   private diff(id: Buffer, off: number): number {
     const m = this.mac;
-    return (
-      (id.readUInt32LE(off) ^ m.readUInt32LE(0)) | (id.readUInt32LE(off + 4) ^ m.readUInt32LE(4))
-    );
+    let d = 0;
+    for (let i = 0; i < 8; i++) d |= id[off + i]! ^ m[i]!;
+    return d;
   }
 }

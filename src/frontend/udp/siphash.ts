@@ -3,62 +3,7 @@
  * UDP announce and scrape to check the connection ID: node:crypto's HMAC costs microseconds per
  * call through its object setup, SipHash on 8-24 bytes costs a fraction of that, and it is the
  * PRF designed for exactly this (short-input MACs).
- *
- * State: v0..v3 as (hi, lo) pairs in a module-level Int32-free Uint32Array, no allocation.
  */
-
-const V = new Uint32Array(8); // v0h v0l v1h v1l v2h v2l v3h v3l
-
-function add(ah: number, al: number, bh: number, bl: number, outIdx: number): void {
-  const lo = (al + bl) >>> 0;
-  const carry = lo < al >>> 0 ? 1 : 0;
-  V[outIdx] = (ah + bh + carry) >>> 0;
-  V[outIdx + 1] = lo;
-}
-
-/** Rotates the 64-bit word at V[i], V[i+1] left by n (0 < n < 64). */
-function rotl(i: number, n: number): void {
-  const h = V[i]!;
-  const l = V[i + 1]!;
-  if (n === 32) {
-    V[i] = l;
-    V[i + 1] = h;
-  } else if (n < 32) {
-    V[i] = ((h << n) | (l >>> (32 - n))) >>> 0;
-    V[i + 1] = ((l << n) | (h >>> (32 - n))) >>> 0;
-  } else {
-    const m = n - 32;
-    V[i] = ((l << m) | (h >>> (32 - m))) >>> 0;
-    V[i + 1] = ((h << m) | (l >>> (32 - m))) >>> 0;
-  }
-}
-
-function xorInto(dst: number, src: number): void {
-  V[dst] = (V[dst]! ^ V[src]!) >>> 0;
-  V[dst + 1] = (V[dst + 1]! ^ V[src + 1]!) >>> 0;
-}
-
-const V0 = 0;
-const V1 = 2;
-const V2 = 4;
-const V3 = 6;
-
-function sipRound(): void {
-  add(V[V0]!, V[V0 + 1]!, V[V1]!, V[V1 + 1]!, V0);
-  rotl(V1, 13);
-  xorInto(V1, V0);
-  rotl(V0, 32);
-  add(V[V2]!, V[V2 + 1]!, V[V3]!, V[V3 + 1]!, V2);
-  rotl(V3, 16);
-  xorInto(V3, V2);
-  add(V[V0]!, V[V0 + 1]!, V[V3]!, V[V3 + 1]!, V0);
-  rotl(V3, 21);
-  xorInto(V3, V0);
-  add(V[V2]!, V[V2 + 1]!, V[V1]!, V[V1 + 1]!, V2);
-  rotl(V1, 17);
-  xorInto(V1, V2);
-  rotl(V2, 32);
-}
 
 /** A 128-bit SipHash key as four little-endian 32-bit words (k0 lo, k0 hi, k1 lo, k1 hi). */
 export class SipKey {
@@ -77,18 +22,11 @@ export class SipKey {
   }
 }
 
-function compress(ml: number, mh: number): void {
-  V[V3] = (V[V3]! ^ mh) >>> 0;
-  V[V3 + 1] = (V[V3 + 1]! ^ ml) >>> 0;
-  sipRound();
-  sipRound();
-  V[V0] = (V[V0]! ^ mh) >>> 0;
-  V[V0 + 1] = (V[V0 + 1]! ^ ml) >>> 0;
-}
-
 /**
  * SipHash-2-4 of `data[off..off+len)`. Writes the 64-bit result as 8 little-endian bytes into
  * `out[outOff..outOff+8)` (the byte order of the reference implementation's output).
+ * The state lives in sixteen 32-bit locals and the rounds are written out: calls and typed-array
+ * state here cost several times the arithmetic.
  */
 export function siphash24(
   key: SipKey,
@@ -99,42 +37,130 @@ export function siphash24(
   outOff: number,
 ): void {
   // "somepseudorandomlygeneratedbytes"
-  V[V0] = (key.k0h ^ 0x736f6d65) >>> 0;
-  V[V0 + 1] = (key.k0l ^ 0x70736575) >>> 0;
-  V[V1] = (key.k1h ^ 0x646f7261) >>> 0;
-  V[V1 + 1] = (key.k1l ^ 0x6e646f6d) >>> 0;
-  V[V2] = (key.k0h ^ 0x6c796765) >>> 0;
-  V[V2 + 1] = (key.k0l ^ 0x6e657261) >>> 0;
-  V[V3] = (key.k1h ^ 0x74656462) >>> 0;
-  V[V3 + 1] = (key.k1l ^ 0x79746573) >>> 0;
+  let v0h = (key.k0h ^ 0x736f6d65) >>> 0;
+  let v0l = (key.k0l ^ 0x70736575) >>> 0;
+  let v1h = (key.k1h ^ 0x646f7261) >>> 0;
+  let v1l = (key.k1l ^ 0x6e646f6d) >>> 0;
+  let v2h = (key.k0h ^ 0x6c796765) >>> 0;
+  let v2l = (key.k0l ^ 0x6e657261) >>> 0;
+  let v3h = (key.k1h ^ 0x74656462) >>> 0;
+  let v3l = (key.k1l ^ 0x79746573) >>> 0;
+  let t = 0;
 
   const end = off + len;
-  const full = off + (len & ~7);
-  let p = off;
-  for (; p < full; p += 8) {
-    const ml = (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
-    const mh =
-      (data[p + 4]! | (data[p + 5]! << 8) | (data[p + 6]! << 16) | (data[p + 7]! << 24)) >>> 0;
-    compress(ml, mh);
+  const blocks = len >>> 3;
+  // One extra pass for the last block: remaining bytes, the length's low byte on top.
+  for (let b = 0; b <= blocks; b++) {
+    let ml: number;
+    let mh: number;
+    if (b < blocks) {
+      const p = off + b * 8;
+      ml = (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
+      mh = (data[p + 4]! | (data[p + 5]! << 8) | (data[p + 6]! << 16) | (data[p + 7]! << 24)) >>> 0;
+    } else {
+      ml = 0;
+      mh = (len & 0xff) << 24;
+      const p = off + blocks * 8;
+      for (let i = 0; p + i < end; i++) {
+        if (i < 4) ml |= data[p + i]! << (8 * i);
+        else mh |= data[p + i]! << (8 * (i - 4));
+      }
+      ml >>>= 0;
+      mh >>>= 0;
+    }
+    v3h = (v3h ^ mh) >>> 0;
+    v3l = (v3l ^ ml) >>> 0;
+    for (let r = 0; r < 2; r++) {
+      // v0 += v1; v1 <<<= 13; v1 ^= v0; v0 <<<= 32
+      t = (v0l + v1l) >>> 0;
+      v0h = (v0h + v1h + (t < v0l ? 1 : 0)) >>> 0;
+      v0l = t;
+      t = v1h;
+      v1h = ((v1h << 13) | (v1l >>> 19)) >>> 0;
+      v1l = ((v1l << 13) | (t >>> 19)) >>> 0;
+      v1h = (v1h ^ v0h) >>> 0;
+      v1l = (v1l ^ v0l) >>> 0;
+      t = v0h;
+      v0h = v0l;
+      v0l = t;
+      // v2 += v3; v3 <<<= 16; v3 ^= v2
+      t = (v2l + v3l) >>> 0;
+      v2h = (v2h + v3h + (t < v2l ? 1 : 0)) >>> 0;
+      v2l = t;
+      t = v3h;
+      v3h = ((v3h << 16) | (v3l >>> 16)) >>> 0;
+      v3l = ((v3l << 16) | (t >>> 16)) >>> 0;
+      v3h = (v3h ^ v2h) >>> 0;
+      v3l = (v3l ^ v2l) >>> 0;
+      // v0 += v3; v3 <<<= 21; v3 ^= v0
+      t = (v0l + v3l) >>> 0;
+      v0h = (v0h + v3h + (t < v0l ? 1 : 0)) >>> 0;
+      v0l = t;
+      t = v3h;
+      v3h = ((v3h << 21) | (v3l >>> 11)) >>> 0;
+      v3l = ((v3l << 21) | (t >>> 11)) >>> 0;
+      v3h = (v3h ^ v0h) >>> 0;
+      v3l = (v3l ^ v0l) >>> 0;
+      // v2 += v1; v1 <<<= 17; v1 ^= v2; v2 <<<= 32
+      t = (v2l + v1l) >>> 0;
+      v2h = (v2h + v1h + (t < v2l ? 1 : 0)) >>> 0;
+      v2l = t;
+      t = v1h;
+      v1h = ((v1h << 17) | (v1l >>> 15)) >>> 0;
+      v1l = ((v1l << 17) | (t >>> 15)) >>> 0;
+      v1h = (v1h ^ v2h) >>> 0;
+      v1l = (v1l ^ v2l) >>> 0;
+      t = v2h;
+      v2h = v2l;
+      v2l = t;
+    }
+    v0h = (v0h ^ mh) >>> 0;
+    v0l = (v0l ^ ml) >>> 0;
   }
-  // Last block: remaining bytes, then the length's low byte in the top byte.
-  let ml = 0;
-  let mh = (len & 0xff) << 24;
-  const rest = end - p;
-  for (let i = 0; i < rest; i++) {
-    const byte = data[p + i]!;
-    if (i < 4) ml |= byte << (8 * i);
-    else mh |= byte << (8 * (i - 4));
-  }
-  compress(ml >>> 0, mh >>> 0);
 
-  V[V2 + 1] = (V[V2 + 1]! ^ 0xff) >>> 0;
-  sipRound();
-  sipRound();
-  sipRound();
-  sipRound();
-  const h = (V[V0] ^ V[V1] ^ V[V2] ^ V[V3]) >>> 0;
-  const l = (V[V0 + 1]! ^ V[V1 + 1]! ^ V[V2 + 1]! ^ V[V3 + 1]!) >>> 0;
+  v2l = (v2l ^ 0xff) >>> 0;
+  for (let r = 0; r < 4; r++) {
+    t = (v0l + v1l) >>> 0;
+    v0h = (v0h + v1h + (t < v0l ? 1 : 0)) >>> 0;
+    v0l = t;
+    t = v1h;
+    v1h = ((v1h << 13) | (v1l >>> 19)) >>> 0;
+    v1l = ((v1l << 13) | (t >>> 19)) >>> 0;
+    v1h = (v1h ^ v0h) >>> 0;
+    v1l = (v1l ^ v0l) >>> 0;
+    t = v0h;
+    v0h = v0l;
+    v0l = t;
+    t = (v2l + v3l) >>> 0;
+    v2h = (v2h + v3h + (t < v2l ? 1 : 0)) >>> 0;
+    v2l = t;
+    t = v3h;
+    v3h = ((v3h << 16) | (v3l >>> 16)) >>> 0;
+    v3l = ((v3l << 16) | (t >>> 16)) >>> 0;
+    v3h = (v3h ^ v2h) >>> 0;
+    v3l = (v3l ^ v2l) >>> 0;
+    t = (v0l + v3l) >>> 0;
+    v0h = (v0h + v3h + (t < v0l ? 1 : 0)) >>> 0;
+    v0l = t;
+    t = v3h;
+    v3h = ((v3h << 21) | (v3l >>> 11)) >>> 0;
+    v3l = ((v3l << 21) | (t >>> 11)) >>> 0;
+    v3h = (v3h ^ v0h) >>> 0;
+    v3l = (v3l ^ v0l) >>> 0;
+    t = (v2l + v1l) >>> 0;
+    v2h = (v2h + v1h + (t < v2l ? 1 : 0)) >>> 0;
+    v2l = t;
+    t = v1h;
+    v1h = ((v1h << 17) | (v1l >>> 15)) >>> 0;
+    v1l = ((v1l << 17) | (t >>> 15)) >>> 0;
+    v1h = (v1h ^ v2h) >>> 0;
+    v1l = (v1l ^ v2l) >>> 0;
+    t = v2h;
+    v2h = v2l;
+    v2l = t;
+  }
+  const h = (v0h ^ v1h ^ v2h ^ v3h) >>> 0;
+  const l = (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
   out[outOff] = l & 0xff;
   out[outOff + 1] = (l >>> 8) & 0xff;
   out[outOff + 2] = (l >>> 16) & 0xff;
