@@ -76,8 +76,8 @@ class Conn {
   lastActive: number;
   /** Waiting for an asynchronous reply; later requests stay in `pending` (pipelining order). */
   paused = false;
-  /** Close once the current reply is written (shutdown or `Connection: close`). */
-  closing = false;
+  /** The last reply is written and the socket is closing: later bytes are ignored. */
+  ended = false;
 
   constructor(socket: net.Socket, addr: ClientAddress, viaProxy: boolean, now: number) {
     this.socket = socket;
@@ -159,7 +159,7 @@ export class HttpFrontend {
   }
 
   private onData(conn: Conn, chunk: Buffer): void {
-    if (conn.closing && !conn.paused) return; // the last reply is written; ignore the rest
+    if (conn.ended) return; // the last reply is written; ignore the rest
     conn.lastActive = Date.now();
     const data = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
     conn.pending = null;
@@ -223,7 +223,7 @@ export class HttpFrontend {
       if (sp > start && sp < lineEnd) return this.sendError(conn, 405, 'Method Not Allowed');
       return this.sendError(conn, 400, 'Bad Request');
     }
-    const targetStart = start + 4;
+    let targetStart = start + 4;
     const versionStart = lineEnd - 8;
     if (
       data[versionStart - 1] !== 0x20 ||
@@ -273,6 +273,13 @@ export class HttpFrontend {
     if (this.closing) keepAlive = false;
     const tail = keepAlive ? (keepAliveHeader ? KEEP_10 : KEEP) : CLOSE;
 
+    if (data[targetStart] !== 0x2f /* / */) {
+      // RFC 9112 absolute-form (`GET http://host/announce?...`): the path starts after the host.
+      const scheme = data.indexOf('://', targetStart, 'latin1');
+      const slash = scheme < 0 ? -1 : data.indexOf(0x2f, scheme + 3);
+      if (slash < 0 || slash >= targetEnd) return this.sendError(conn, 400, 'Bad Request');
+      targetStart = slash;
+    }
     let q = data.indexOf(0x3f /* ? */, targetStart);
     if (q < 0 || q > targetEnd) q = targetEnd;
     const path = data.toString('latin1', targetStart, q);
@@ -280,7 +287,7 @@ export class HttpFrontend {
       proxyValue === null ? conn.addr : (forwardedAddress(proxyValue, this.proxies) ?? conn.addr);
     if (path === '/announce') return this.announce(conn, data, q + 1, targetEnd, addr, tail);
     if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, tail);
-    return this.sendError(conn, 404, 'Not Found', keepAlive);
+    return this.sendError(conn, 404, 'Not Found', tail);
   }
 
   private announce(
@@ -402,22 +409,23 @@ export class HttpFrontend {
     conn.socket.write(out);
     if (tail === CLOSE) {
       finish(conn.socket);
-      conn.closing = true;
+      conn.ended = true;
       return CLOSED;
     }
     return DONE;
   }
 
-  /** A plain HTTP error. Closes the connection unless `keepAlive` (the stream is still in sync). */
-  private sendError(conn: Conn, status: number, text: string, keepAlive = false): number {
+  /**
+   * A plain HTTP error. The connection is closed unless `tail` (the request's own keep-alive
+   * choice) is given: only for errors after which the byte stream is still in sync.
+   */
+  private sendError(conn: Conn, status: number, text: string, tail: string = CLOSE): number {
     const body = `${status} ${text}\n`;
-    const head =
-      `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}` +
-      (keepAlive && !this.closing ? KEEP : CLOSE);
+    const head = `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}${tail}`;
     conn.socket.write(head + body, 'latin1');
-    if (keepAlive && !this.closing) return DONE;
+    if (tail !== CLOSE) return DONE;
     finish(conn.socket);
-    conn.closing = true;
+    conn.ended = true;
     conn.pending = null;
     return CLOSED;
   }
@@ -447,8 +455,8 @@ export class HttpFrontend {
       (s) => new Promise<void>((resolve) => s.close(() => resolve())),
     );
     for (const conn of this.conns) {
+      // Busy connections close after their current reply (`this.closing` forces it).
       if (!conn.paused && conn.pending === null) conn.socket.end();
-      else conn.closing = true;
     }
     if (this.conns.size > 0) {
       await new Promise<void>((resolve) => {
