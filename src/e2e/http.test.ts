@@ -462,6 +462,22 @@ describe('HTTP end to end (raw requests)', () => {
       }
     });
 
+    test('absolute-form request targets (RFC 9112) reach the same routes', async () => {
+      const c = await HttpConn.open(port(4), 4);
+      try {
+        const ih = randomId();
+        c.write(getRequest(`http://tracker.example${scrapePath([ih])}`));
+        const res = await c.read();
+        assert.equal(res.status, 200);
+        const entry = dictField(dictField(bodyDict(res), 'files'), hashKey(ih));
+        assert.equal(intField(entry, 'incomplete'), 0);
+        c.write(getRequest('ftp:/nohost'));
+        assert.equal((await c.read()).status, 400);
+      } finally {
+        c.close();
+      }
+    });
+
     test('bad announce parameters get 200 with a failure reason and store nothing', async () => {
       const ih = randomId();
       const good = peer(ih);
