@@ -22,6 +22,8 @@ export interface Tracker {
   readonly store: PeerStore;
   readonly httpAddresses: readonly BoundAddress[];
   readonly udpAddresses: readonly BoundAddress[];
+  /** UDP I/O: 'batch' (native recvmmsg/sendmmsg), 'dgram', or 'none' (no UDP listener). */
+  readonly udpIo: 'batch' | 'dgram' | 'none';
   readonly log: Logger;
   /** Stops accepting, finishes in-flight requests, closes sockets and the store. */
   close(): Promise<void>;
@@ -90,6 +92,7 @@ export async function createTracker(
       trustIpParam: a.trustClientIp,
       retryInOnError: RETRY_IN_ON_ERROR,
       socketBufferBytes: config.udp.socketBufferBytes,
+      batch: config.udp.batch,
     },
     log,
   );
@@ -147,6 +150,7 @@ export async function createTracker(
     store,
     httpAddresses,
     udpAddresses,
+    udpIo: udp.mode,
     log,
     close: () => (closing ??= closeAll()),
   };

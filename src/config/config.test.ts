@@ -54,7 +54,7 @@ describe('parseConfig defaults', () => {
       trustedProxies: [],
       proxyHeader: 'x-forwarded-for',
     },
-    udp: { socketBufferBytes: 4 * 1024 * 1024 },
+    udp: { socketBufferBytes: 4 * 1024 * 1024, batch: true },
     log: { level: 'info' },
     shutdown: { graceSeconds: 5 },
   };

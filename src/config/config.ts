@@ -76,6 +76,7 @@ export const configSchema = z
           .int()
           .min(0)
           .default(4 * 1024 * 1024),
+        batch: z.boolean().default(true),
       })
       .prefault({}),
     log: z

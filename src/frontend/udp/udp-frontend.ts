@@ -9,6 +9,8 @@ import type { AnnounceEvent } from '../../bittorrent/event.js';
 import type { Logger } from '../../log/logger.js';
 import type { SwarmLogic } from '../../middleware/swarm-logic.js';
 import { ConnectionIds } from './connection-id.js';
+import { nativeBatchUnavailableReason, openBatchSocket } from './native-batch.js';
+import type { BatchSocket } from './native-batch.js';
 import { passkeyFromUrlData, readUrlData } from './url-data.js';
 
 // BEP 15 wire constants.
@@ -33,6 +35,8 @@ export interface UdpFrontendConfig {
   retryInOnError: number;
   /** Socket buffer sizes in bytes (0: the OS default). */
   socketBufferBytes: number;
+  /** Use the native recvmmsg/sendmmsg socket when it is built (falls back to node:dgram). */
+  batch: boolean;
 }
 
 /** A synchronous lookup for IP literals: dgram's default goes through dns.lookup + nextTick. */
@@ -71,6 +75,22 @@ export interface UdpSink {
   send(reply: Buffer, to: UdpSource): void;
   close(): Promise<void>;
   address(): { address: string; port: number };
+}
+
+class BatchSink implements UdpSink {
+  constructor(private readonly sock: BatchSocket) {}
+
+  send(reply: Buffer, to: UdpSource): void {
+    this.sock.send(reply, to.ip, to.family, to.port);
+  }
+
+  close(): Promise<void> {
+    return this.sock.close();
+  }
+
+  address(): { address: string; port: number } {
+    return this.sock.address();
+  }
 }
 
 class DgramSink implements UdpSink {
@@ -116,8 +136,49 @@ export class UdpFrontend {
     this.ids = new ConnectionIds(cfg.connectionIdKey, now);
   }
 
+  /** How the sockets do I/O: 'batch' (native recvmmsg/sendmmsg) or 'dgram'. */
+  mode: 'batch' | 'dgram' | 'none' = 'none';
+
+  /**
+   * Binds a socket: the native batch socket when enabled and built (one JS call per batch of
+   * up to 64 datagrams, one sendmmsg for their replies), else node:dgram.
+   */
+  async listen(host: string, port: number, family: Family): Promise<AddressInfo> {
+    if (this.cfg.batch) {
+      const src = new UdpSource();
+      let sink: BatchSink | null = null;
+      const sock = await openBatchSocket({
+        host,
+        port,
+        family,
+        bufferBytes: this.cfg.socketBufferBytes,
+        onPacket: (msg, ip, fam, srcPort) => {
+          src.ip = ip;
+          src.family = fam;
+          src.port = srcPort;
+          this.onPacket(sink!, msg, src);
+        },
+      });
+      if (sock !== null) {
+        sink = new BatchSink(sock);
+        this.sinks.push(sink);
+        this.mode = 'batch';
+        const a = sock.address();
+        return { address: a.address, port: a.port, family: family === 4 ? 'IPv4' : 'IPv6' };
+      }
+      if (this.mode === 'none') {
+        this.log.info(
+          { code: 'SHOAL_I_UDP_DGRAM', reason: nativeBatchUnavailableReason() },
+          'native UDP batching unavailable, using node:dgram',
+        );
+      }
+    }
+    this.mode = 'dgram';
+    return this.listenDgram(host, port, family);
+  }
+
   /** Binds a node:dgram socket. */
-  listen(host: string, port: number, family: Family): Promise<AddressInfo> {
+  private listenDgram(host: string, port: number, family: Family): Promise<AddressInfo> {
     const opts: dgram.SocketOptions = {
       type: family === 4 ? 'udp4' : 'udp6',
       lookup: literalLookup,
