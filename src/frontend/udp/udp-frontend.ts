@@ -274,10 +274,13 @@ export class UdpFrontend {
     const family = src.family;
     const req = new AnnounceRequest();
     req.protocol = 'udp';
-    // Copies: the packet may live in memory the native socket reuses for the next batch.
-    req.infoHash = Buffer.from(msg.subarray(16, 36));
+    // One copy of the ids (the packet may live in memory the native socket reuses for the
+    // next batch); infoHash and peerId are views of it.
+    const ids = Buffer.allocUnsafe(40);
+    msg.copy(ids, 0, 16, 56);
+    req.infoHash = ids.subarray(0, 20);
     req.infoHashKey = msg.toString('latin1', 16, 36);
-    req.peerId = Buffer.from(msg.subarray(36, 56));
+    req.peerId = ids.subarray(20, 40);
     req.downloaded = readU64(msg, 56);
     req.left = readU64(msg, 64);
     req.uploaded = readU64(msg, 72);
@@ -287,13 +290,16 @@ export class UdpFrontend {
     req.numWant = numWant < 0 ? -1 : numWant;
     req.port = port;
     const ipLen = src.ip.length;
-    req.clientIp = Buffer.from(src.ip);
     req.family = family;
     const peer = Buffer.allocUnsafe(ipLen + 2);
+    req.clientIp = peer.subarray(0, ipLen); // overwritten below only when the IP field is trusted
     // BEP 15: the IP field (0 = the sender's) is believed only when the operator says so.
     const ipField = msg.readUInt32BE(84);
-    if (this.cfg.trustIpParam && family === 4 && ipField !== 0) peer.writeUInt32BE(ipField, 0);
-    else src.ip.copy(peer, 0, 0, ipLen);
+    src.ip.copy(peer, 0, 0, ipLen);
+    if (this.cfg.trustIpParam && family === 4 && ipField !== 0) {
+      req.clientIp = Buffer.from(src.ip);
+      peer.writeUInt32BE(ipField, 0);
+    }
     peer.writeUInt16BE(port, ipLen);
     req.peer = peer;
     if (msg.length > ANNOUNCE_MIN_LENGTH) {

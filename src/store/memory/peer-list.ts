@@ -49,6 +49,21 @@ export class PeerList {
     const d = this.buf;
     const rs = this.recSize;
     const base = this.base;
+    if (rs === 6) {
+      // IPv4, the common case: compare as (address, port) numbers instead of byte by byte.
+      const ka = ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) >>> 0;
+      const kp = (key[4]! << 8) | key[5]!;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const o = base + mid * 6;
+        const a = ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
+        const c = a !== ka ? a - ka : ((d[o + 4]! << 8) | d[o + 5]!) - kp;
+        if (c < 0) lo = mid + 1;
+        else if (c > 0) hi = mid;
+        else return mid;
+      }
+      return -lo - 1;
+    }
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       let o = base + mid * rs;

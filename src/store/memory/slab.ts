@@ -16,6 +16,8 @@ for (let s = 16; s <= PAGE_SIZE / 4; s = Math.max(s + 8, Math.ceil((s * 1.25) / 
   CLASS_SIZES.push(s);
 }
 const LARGE = CLASS_SIZES.length;
+/** At most 16 MiB of empty pages are kept for reuse. */
+const MAX_SPARE_PAGES = 256;
 
 class Page {
   readonly buf: Buffer;
@@ -41,6 +43,12 @@ export class Slab {
   /** Per class: pages that have room. */
   private readonly partial: Page[][] = CLASS_SIZES.map(() => []);
   private readonly freeSlots: number[] = [];
+  /**
+   * Emptied pages kept for reuse: swarms grow together, so one class's pages empty while the
+   * next class needs new ones. Reusing them avoids waiting for V8 to collect the old
+   * ArrayBuffers (their memory is only freed by a major GC, which a quiet tracker rarely runs).
+   */
+  private readonly spare: Buffer[] = [];
   /** Bytes in pages: what the slab holds from the OS. */
   bytesReserved = 0;
 
@@ -64,17 +72,22 @@ export class Slab {
 
   private newPage(size: number, cls: number): Page {
     const slot = this.freeSlots.pop() ?? this.pages.length;
-    const page = new Page(Buffer.alloc(size), slot, cls);
+    const reuse = size === PAGE_SIZE ? this.spare.pop() : undefined;
+    const page = new Page(reuse ?? Buffer.alloc(size), slot, cls);
     this.pages[slot] = page;
-    this.bytesReserved += size;
+    if (reuse === undefined) this.bytesReserved += size;
     return page;
   }
 
   private releasePage(page: Page): void {
     this.pages[page.slot] = null;
     this.freeSlots.push(page.slot);
-    this.bytesReserved -= page.buf.length;
     if (page.partialIdx >= 0) this.unlinkPartial(page);
+    if (page.buf.length === PAGE_SIZE && this.spare.length < MAX_SPARE_PAGES) {
+      this.spare.push(page.buf); // still reserved: counted in bytesReserved
+      return;
+    }
+    this.bytesReserved -= page.buf.length;
   }
 
   private unlinkPartial(page: Page): void {
