@@ -19,6 +19,13 @@ import { fileURLToPath } from 'node:url';
 export type Family = 4 | 6;
 
 /**
+ * Replies are sent in groups of this many even inside a receive batch, so clients (and the
+ * kernel) get the first answers while the rest of the batch is still being handled, instead
+ * of the two sides taking turns a whole batch at a time.
+ */
+const FLUSH_EVERY = Number(process.env['SHOAL_UDP_FLUSH_EVERY'] ?? 16);
+
+/**
  * Called once per received datagram. `msg` and `ip` are views into reused native memory, valid
  * only during the call. `ip` is 4 bytes (IPv4) or 16 bytes (IPv6; an IPv4-mapped source is
  * reported as family 4 with 4 bytes).
@@ -321,7 +328,13 @@ class NativeBatchSocket implements BatchSocket {
       this.#stats[this.#statDropped]! += 1;
       return;
     }
-    if (this.#sendCount === this.#sendMax || this.#sendUsed + len > this.#sendBytes) this.#flush();
+    if (
+      this.#sendCount >= FLUSH_EVERY ||
+      this.#sendCount === this.#sendMax ||
+      this.#sendUsed + len > this.#sendBytes
+    ) {
+      this.#flush();
+    }
     const n = this.#sendCount;
     const off = this.#sendUsed;
     this.#sendData.set(reply, off);
