@@ -26,6 +26,8 @@ export class AnnounceRequest {
   event: AnnounceEvent = EVENT_NONE;
   /** Peers the client asked for; -1 when it did not say. */
   numWant = -1;
+  /** Most peers the transport can carry in one reply (UDP: one unfragmented datagram). */
+  maxPeers = Number.MAX_SAFE_INTEGER;
   compact = true;
   noPeerId = false;
   /** BEP 7 / BEP 15 `key`: text over HTTP, a 32-bit number over UDP. */

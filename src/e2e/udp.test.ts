@@ -368,6 +368,34 @@ describe('UDP end to end (raw BEP 15 packets)', () => {
   });
 });
 
+describe('UDP replies fit one unfragmented datagram', () => {
+  let tracker: Tracker;
+  before(async () => {
+    tracker = await startTracker({ announce: { numwant: 1000, maxNumwant: 1000 } });
+  });
+  after(() => tracker.close());
+
+  for (const [family, cap] of [
+    [4, 200],
+    [6, 66],
+  ] as const) {
+    test(`IPv${family}: at most ${cap} peers per reply whatever numwant says`, async () => {
+      const c = await UdpConn.open(boundAddress(tracker, 'udp', family).port, family);
+      try {
+        const ih = randomId();
+        for (let i = 0; i < cap + 20; i++) await c.announce(peer(ih, { numWant: 0 }));
+        const r = await c.announce({ ...peer(ih), numWant: 1000 });
+        assert.equal(peersOf(r, family).length, cap);
+        assert.ok(20 + r.peerBytes.length <= 1220, 'reply fits a 1500-byte path');
+        const byDefault = await c.announce(peer(ih));
+        assert.equal(peersOf(byDefault, family).length, cap);
+      } finally {
+        await c.close();
+      }
+    });
+  }
+});
+
 describe('UDP limits: numwant and scrape size', () => {
   let tracker: Tracker;
   before(async () => {

@@ -30,12 +30,15 @@ export class SwarmLogic {
     this.cfg = cfg;
   }
 
-  /** Peers to return for a request: default when unsaid, capped, none on `stopped`. */
+  /**
+   * Peers to return for a request: the default when unsaid, capped by the configuration and by
+   * what the transport carries, none on `stopped`.
+   */
   numWantFor(req: AnnounceRequest): number {
     if (req.event === EVENT_STOPPED) return 0;
-    const n = req.numWant;
-    if (n < 0) return Math.min(this.cfg.defaultNumWant, this.cfg.maxNumWant);
-    return n < this.cfg.maxNumWant ? n : this.cfg.maxNumWant;
+    const max = Math.min(this.cfg.maxNumWant, req.maxPeers);
+    const n = req.numWant < 0 ? this.cfg.defaultNumWant : req.numWant;
+    return n < max ? n : max;
   }
 
   announce(req: AnnounceRequest): AnnounceResponse | Promise<AnnounceResponse> {

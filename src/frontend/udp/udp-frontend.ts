@@ -23,6 +23,13 @@ export const ACTION_ERROR = 3;
 export const ANNOUNCE_MIN_LENGTH = 98;
 /** Most info hashes in one UDP scrape: a reply must fit a typical MTU (BEP 15: about 74). */
 export const UDP_MAX_SCRAPE = 74;
+/**
+ * Most peers in one announce reply, so it stays one unfragmented datagram on a 1500-byte path
+ * (20-byte header + peers <= 1220 bytes): fragments are often dropped, and the reply stays a
+ * bounded multiple of the 98-byte request.
+ */
+export const UDP_MAX_PEERS_V4 = 200;
+export const UDP_MAX_PEERS_V6 = 66;
 
 export interface UdpFrontendConfig {
   /** 16-byte SipHash key for connection IDs; random when undefined. */
@@ -288,6 +295,7 @@ export class UdpFrontend {
     req.key = msg.readUInt32BE(88);
     const numWant = msg.readInt32BE(92);
     req.numWant = numWant < 0 ? -1 : numWant;
+    req.maxPeers = family === 4 ? UDP_MAX_PEERS_V4 : UDP_MAX_PEERS_V6;
     req.port = port;
     const ipLen = src.ip.length;
     req.family = family;
