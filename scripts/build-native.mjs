@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds the optional UDP batching addon (native/udp_batch.c -> build/Release/udp_batch.node).
+// Builds the optional native addons: UDP batching (native/udp_batch.c -> build/Release/udp_batch.node)
+// and native TCP (native/tcp_native.c -> build/Release/tcp_native.node).
 // Run at install time by npm ("install" script) and by hand (`npm run build:native`).
-// Any failure prints ONE line and exits 0: Shoal then uses node:dgram, slower but complete.
+// Any failure prints ONE line and exits 0: Shoal then uses node:dgram / node:net, slower but complete.
 // `--strict` (or SHOAL_NATIVE_STRICT=1) makes a failure exit 1 instead, for CI.
 // SHOAL_SKIP_NATIVE=1 skips the build.
 import { spawnSync } from 'node:child_process';
@@ -12,11 +13,14 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ADDON = join(ROOT, 'build', 'Release', 'udp_batch.node');
+const TCP_ADDON = join(ROOT, 'build', 'Release', 'tcp_native.node');
 const LOG = join(ROOT, 'build', 'build-native.log');
 const strict = process.argv.includes('--strict') || process.env.SHOAL_NATIVE_STRICT === '1';
 
 function unavailable(reason) {
-  console.log(`shoal: UDP batching (native addon) unavailable, using node:dgram: ${reason}`);
+  console.log(
+    `shoal: native addons (UDP batching, native TCP) unavailable, using node:dgram and node:net: ${reason}`,
+  );
   process.exit(strict ? 1 : 0);
 }
 
@@ -91,4 +95,17 @@ try {
   const log = writeLog();
   unavailable(`built but cannot load: ${err.message}${log ? `; log: ${log}` : ''}`);
 }
-console.log(`shoal: UDP batching (native addon) built in ${seconds}s: ${ADDON}`);
+// The TCP addon is checked the same way; it failing to load leaves UDP batching usable.
+try {
+  const mod = createRequire(import.meta.url)(TCP_ADDON);
+  if (typeof mod.open !== 'function') throw new Error('unexpected exports');
+} catch (err) {
+  const log = writeLog();
+  console.log(
+    `shoal: native TCP unavailable, using node:net: built but cannot load: ${err.message}${log ? `; log: ${log}` : ''}`,
+  );
+  process.exit(strict ? 1 : 0);
+}
+console.log(
+  `shoal: native addons (UDP batching, native TCP) built in ${seconds}s: ${ADDON}, ${TCP_ADDON}`,
+);

@@ -24,6 +24,8 @@ export interface Tracker {
   readonly udpAddresses: readonly BoundAddress[];
   /** UDP I/O: 'batch' (native recvmmsg/sendmmsg), 'dgram', or 'none' (no UDP listener). */
   readonly udpIo: 'batch' | 'dgram' | 'none';
+  /** HTTP connections: 'native' (addon accept/read/write), 'net', or 'none' (no HTTP listener). */
+  readonly httpIo: 'native' | 'net' | 'none';
   readonly log: Logger;
   /** Stops accepting, finishes in-flight requests, closes sockets and the store. */
   close(): Promise<void>;
@@ -151,6 +153,7 @@ export async function createTracker(
     httpAddresses,
     udpAddresses,
     udpIo: udp.mode,
+    httpIo: http.mode,
     log,
     close: () => (closing ??= closeAll()),
   };

@@ -82,7 +82,10 @@ async function main(): Promise<number> {
       (a) => `udp://${a.family === 6 ? `[${a.address}]` : a.address}:${a.port}`,
     ),
   ];
-  tracker.log.info({ listening, udpIo: tracker.udpIo }, 'shoal tracker started');
+  tracker.log.info(
+    { listening, httpIo: tracker.httpIo, udpIo: tracker.udpIo },
+    'shoal tracker started',
+  );
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -53,6 +53,7 @@ describe('parseConfig defaults', () => {
       idleTimeout: 60,
       trustedProxies: [],
       proxyHeader: 'x-forwarded-for',
+      native: true,
     },
     udp: { socketBufferBytes: 4 * 1024 * 1024, batch: true },
     log: { level: 'info' },

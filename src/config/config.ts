@@ -63,6 +63,7 @@ export const configSchema = z
           .regex(/^[A-Za-z0-9-]+$/, 'expected a header name')
           .transform((s) => s.toLowerCase())
           .default('x-forwarded-for'),
+        native: z.boolean().default(true),
       })
       .prefault({}),
     udp: z

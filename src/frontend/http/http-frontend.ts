@@ -17,6 +17,10 @@ import type { SwarmLogic } from '../../middleware/swarm-logic.js';
 import { forwardedAddress, socketAddress } from './client-address.js';
 import type { ClientAddress } from './client-address.js';
 import { parseAnnounceQuery, parseScrapeQuery } from './query.js';
+import { openNativeTcp } from './native-tcp.js';
+import type { NativeTcpServer } from './native-tcp.js';
+import { NativeWire, NetWire } from './wire.js';
+import type { Wire } from './wire.js';
 
 export interface HttpFrontendConfig {
   /** Open connections at most; more are closed on accept. */
@@ -37,6 +41,8 @@ export interface HttpFrontendConfig {
   maxScrapeHashes: number;
   /** Seconds sent as BEP 31 `retry in` with internal failures. */
   retryInOnError: number;
+  /** Use the native accept/read/write path when it is built (falls back to node:net). */
+  native: boolean;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -54,21 +60,14 @@ const CLOSED = 2;
 /** Reused body buffer: replies are built here, then copied once into the socket write. */
 const BODY = Buffer.alloc(256 * 1024);
 
-/**
- * Closes a connection after its last reply. When the reply already went to the kernel (the
- * usual case: a few hundred bytes and an empty socket buffer) the socket is destroyed at once,
- * which skips the stream shutdown sequence that `end()` runs per connection; the kernel still
- * delivers the sent bytes and then the FIN. Otherwise `end()` flushes first.
- */
-function finish(socket: net.Socket): void {
-  while (socket.writableCorked > 0) socket.uncork(); // hand the reply to the kernel now
-  if (socket.writableLength === 0 && !socket.writableNeedDrain) socket.destroy();
-  else socket.end();
+/** `buf` as something that outlives the data callback (a copy for ephemeral wires). */
+function keep(conn: Conn, buf: Buffer): Buffer {
+  return conn.wire.ephemeral ? Buffer.from(buf) : buf;
 }
 
 /** Per-connection state; every field initialised here so all connections share one shape. */
 class Conn {
-  readonly socket: net.Socket;
+  readonly wire: Wire;
   readonly addr: ClientAddress;
   readonly viaProxy: boolean;
   pending: Buffer | null = null;
@@ -80,8 +79,8 @@ class Conn {
   /** The last reply is written and the socket is closing: later bytes are ignored. */
   ended = false;
 
-  constructor(socket: net.Socket, addr: ClientAddress, viaProxy: boolean, now: number) {
-    this.socket = socket;
+  constructor(wire: Wire, addr: ClientAddress, viaProxy: boolean, now: number) {
+    this.wire = wire;
     this.addr = addr;
     this.viaProxy = viaProxy;
     this.lastActive = now;
@@ -109,6 +108,9 @@ export class HttpFrontend {
   private readonly log: Logger;
   private readonly proxies: NetworkList;
   private readonly servers: net.Server[] = [];
+  private readonly nativeServers: NativeTcpServer[] = [];
+  /** How connections are handled: 'native' (addon) or 'net', by the last listener bound. */
+  mode: 'native' | 'net' | 'none' = 'none';
   private readonly conns = new Set<Conn>();
   private readonly timer: NodeJS.Timeout;
   private closing = false;
@@ -123,8 +125,61 @@ export class HttpFrontend {
     this.timer.unref();
   }
 
-  /** Starts listening; resolves with the bound address. */
-  listen(host: string, port: number, ipv6Only: boolean): Promise<AddressInfo> {
+  /** Starts listening (native path when enabled and built); resolves with the bound address. */
+  async listen(host: string, port: number, ipv6Only: boolean): Promise<AddressInfo> {
+    if (this.cfg.native) {
+      const family = ipv6Only ? 6 : 4;
+      const server = await openNativeTcp({
+        host,
+        port,
+        family,
+        backlog: 4096,
+        maxConnections: this.cfg.maxConnections,
+        handlers: {
+          onOpen: (id, ip, fam, _port) => this.onNativeOpen(server!, id, ip, fam),
+          onData: (state, data) => {
+            if (state !== null) this.onData(state as Conn, data);
+          },
+          onClose: (state) => {
+            if (state !== null) this.onClosed(state as Conn);
+          },
+        },
+      });
+      if (server !== null) {
+        this.nativeServers.push(server);
+        this.mode = 'native';
+        const a = server.address();
+        return { address: a.address, port: a.port, family: family === 4 ? 'IPv4' : 'IPv6' };
+      }
+    }
+    this.mode = 'net';
+    return this.listenNet(host, port, ipv6Only);
+  }
+
+  private onNativeOpen(
+    server: NativeTcpServer,
+    id: number,
+    ip: Buffer,
+    family: 4 | 6,
+  ): Conn | null {
+    const wire = new NativeWire(server, id);
+    if (this.closing) {
+      wire.destroy();
+      return null;
+    }
+    const viaProxy = !this.proxies.empty && this.proxies.contains(ip, family);
+    const conn = new Conn(wire, { ip, family }, viaProxy, Date.now());
+    this.conns.add(conn);
+    return conn;
+  }
+
+  private onClosed(conn: Conn): void {
+    if (conn.wire instanceof NativeWire) conn.wire.closed = true;
+    this.conns.delete(conn);
+    if (this.drained !== null && this.conns.size === 0) this.drained();
+  }
+
+  private listenNet(host: string, port: number, ipv6Only: boolean): Promise<AddressInfo> {
     // No TCP_NODELAY: every reply is one corked write, so Nagle never holds one back, and the
     // setsockopt costs ~10% of a `Connection: close` request (measured with bench/run.js).
     const server = net.createServer((s) => this.onConnection(s));
@@ -151,14 +206,11 @@ export class HttpFrontend {
       return;
     }
     const viaProxy = !this.proxies.empty && this.proxies.contains(addr.ip, addr.family);
-    const conn = new Conn(socket, addr, viaProxy, Date.now());
+    const conn = new Conn(new NetWire(socket), addr, viaProxy, Date.now());
     this.conns.add(conn);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      this.conns.delete(conn);
-      if (this.drained !== null && this.conns.size === 0) this.drained();
-    });
+    socket.on('close', () => this.onClosed(conn));
   }
 
   private onData(conn: Conn, chunk: Buffer): void {
@@ -167,18 +219,18 @@ export class HttpFrontend {
     const data = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
     conn.pending = null;
     if (conn.paused) {
-      conn.pending = data;
-      if (data.length > this.cfg.maxRequestBytes * 16) conn.socket.destroy(); // flooding pipeline
+      conn.pending = data === chunk ? keep(conn, data) : data;
+      if (data.length > this.cfg.maxRequestBytes * 16) conn.wire.destroy(); // flooding pipeline
       return;
     }
     this.process(conn, data, 0);
   }
 
   private process(conn: Conn, data: Buffer, pos: number): void {
-    const socket = conn.socket;
-    socket.cork();
+    const wire = conn.wire;
+    wire.cork();
     try {
-      while (pos < data.length && !socket.destroyed) {
+      while (pos < data.length && !wire.destroyed) {
         const end = data.indexOf(HEAD_END, pos);
         const limit = this.cfg.maxRequestBytes;
         if (end < 0 || end + 4 - pos > limit) {
@@ -186,7 +238,7 @@ export class HttpFrontend {
             this.sendError(conn, 431, 'Request Header Fields Too Large');
             return;
           }
-          conn.pending = data.subarray(pos);
+          conn.pending = keep(conn, data.subarray(pos));
           if (conn.headStartedAt === 0) conn.headStartedAt = Date.now();
           return;
         }
@@ -201,13 +253,13 @@ export class HttpFrontend {
         }
         pos = end + 4;
         if (r === PAUSED) {
-          if (pos < data.length) conn.pending = data.subarray(pos);
+          if (pos < data.length) conn.pending = keep(conn, data.subarray(pos));
           return;
         }
         if (r === CLOSED) return;
       }
     } finally {
-      socket.uncork();
+      wire.uncork();
     }
   }
 
@@ -353,10 +405,10 @@ export class HttpFrontend {
   /** Writes a delayed reply, then goes on with requests that arrived meanwhile. */
   private resume(conn: Conn, send: () => number): void {
     conn.paused = false;
-    if (conn.socket.destroyed) return;
-    conn.socket.cork();
+    if (conn.wire.destroyed) return;
+    conn.wire.cork();
     const r = send();
-    conn.socket.uncork();
+    conn.wire.uncork();
     const rest = conn.pending;
     conn.pending = null;
     if (r === DONE && rest !== null) this.process(conn, rest, 0);
@@ -409,9 +461,9 @@ export class HttpFrontend {
     const out = Buffer.allocUnsafe(head.length + len);
     out.write(head, 0, 'latin1');
     BODY.copy(out, head.length, 0, len);
-    conn.socket.write(out);
+    conn.wire.write(out);
     if (tail === CLOSE) {
-      finish(conn.socket);
+      conn.wire.end();
       conn.ended = true;
       return CLOSED;
     }
@@ -425,9 +477,9 @@ export class HttpFrontend {
   private sendError(conn: Conn, status: number, text: string, tail: string = CLOSE): number {
     const body = `${status} ${text}\n`;
     const head = `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}${tail}`;
-    conn.socket.write(head + body, 'latin1');
+    conn.wire.write(Buffer.from(head + body, 'latin1'));
     if (tail !== CLOSE) return DONE;
-    finish(conn.socket);
+    conn.wire.end();
     conn.ended = true;
     conn.pending = null;
     return CLOSED;
@@ -438,11 +490,11 @@ export class HttpFrontend {
     const head = this.cfg.headerTimeout * 1000;
     const idle = this.cfg.idleTimeout * 1000;
     for (const conn of this.conns) {
-      if (conn.paused || conn.socket.destroyed) continue;
+      if (conn.paused || conn.wire.destroyed) continue;
       if (conn.headStartedAt !== 0 && now - conn.headStartedAt > head) {
         this.sendError(conn, 408, 'Request Timeout');
       } else if (conn.headStartedAt === 0 && now - conn.lastActive > idle) {
-        conn.socket.destroy();
+        conn.wire.destroy();
       }
     }
   }
@@ -454,17 +506,18 @@ export class HttpFrontend {
   async close(graceMs = 5000): Promise<void> {
     this.closing = true;
     clearInterval(this.timer);
-    const closed = this.servers.map(
-      (s) => new Promise<void>((resolve) => s.close(() => resolve())),
-    );
+    const closed = [
+      ...this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      ...this.nativeServers.map((s) => s.closeListener()),
+    ];
     for (const conn of this.conns) {
       // Busy connections close after their current reply (`this.closing` forces it).
-      if (!conn.paused && conn.pending === null) conn.socket.end();
+      if (!conn.paused && conn.pending === null) conn.wire.end();
     }
     if (this.conns.size > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
-          for (const conn of this.conns) conn.socket.destroy();
+          for (const conn of this.conns) conn.wire.destroy();
           resolve();
         }, graceMs);
         this.drained = (): void => {
