@@ -111,8 +111,8 @@ export class MemoryPeerStore implements PeerStore {
 
     const key = req.peer;
     const tick = this.tick();
-    let si = list.search(key, 0, list.seeders);
-    let li = si >= 0 ? -1 : list.search(key, list.seeders, list.count);
+    const si = list.search(key, 0, list.seeders);
+    const li = si >= 0 ? -1 : list.search(key, list.seeders, list.count);
     res.family = req.family;
     res.peers = NO_PEERS;
     res.peerCount = 0;
@@ -139,7 +139,6 @@ export class MemoryPeerStore implements PeerStore {
         if (completed) swarm.downloaded++;
         self = list.insertSeeder(key, tick);
       }
-      li = -1;
     } else {
       if (li >= 0) {
         list.buf[list.tickAt(li)] = tick;
@@ -148,7 +147,6 @@ export class MemoryPeerStore implements PeerStore {
         if (si >= 0) list.removeAt(si); // a seeder that lost data and leeches again
         self = list.insertLeecher(key, tick);
       }
-      si = -1;
     }
 
     res.complete = swarm.complete;
