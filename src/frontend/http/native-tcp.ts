@@ -17,10 +17,8 @@
  * dispatch returns, or on process.nextTick when called outside a dispatch (like net.Socket's
  * 'close').
  */
-import { lookup } from 'node:dns/promises';
-import { createRequire } from 'node:module';
-import { isIP } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { addonPath, bindHost, loadAddon, makeView } from '../../native/addon.js';
+import type { AddonLoad } from '../../native/addon.js';
 
 export type Family = 4 | 6;
 
@@ -136,77 +134,34 @@ interface NativeAddon {
   closeListener(handle: object): void;
 }
 
-/** The ABI the wrapper speaks; a build of another version is treated as absent. */
-const ABI_VERSION = 1;
 const DEFAULT_MAX_QUEUED = 1 << 20;
 
-/** Where node-gyp puts the addon, from the package root (this file is dist/frontend/http/). */
-export const TCP_ADDON_PATH = fileURLToPath(
-  new URL('../../../build/Release/tcp_native.node', import.meta.url),
-);
+let loaded: AddonLoad<NativeAddon> | undefined;
 
-/**
- * Buffer views over the shared memory: a Uint8Array subclass whose prototype chain includes
- * Buffer.prototype (what Node's internal FastBuffer is), cheaper to construct than
- * Buffer.from(ab, off, len) or subarray(). Same trick as the UDP batch socket.
- */
-class DataBuffer extends Uint8Array {}
-Object.setPrototypeOf(DataBuffer.prototype, Buffer.prototype as object);
-const makeView: (ab: ArrayBuffer, offset: number, length: number) => Buffer = Buffer.isBuffer(
-  new DataBuffer(new ArrayBuffer(1), 0, 1),
-)
-  ? (ab, offset, length) => new DataBuffer(ab, offset, length) as unknown as Buffer
-  : (ab, offset, length) => Buffer.from(ab, offset, length);
-
-let addon: NativeAddon | null | undefined;
-let unavailableReason: string | undefined;
-
-function loadAddon(): NativeAddon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  if (process.platform !== 'linux') {
-    unavailableReason = `not supported on ${process.platform}`;
-    return null;
-  }
-  if (process.env['SHOAL_NATIVE_TCP'] === '0') {
-    unavailableReason = 'disabled by SHOAL_NATIVE_TCP=0';
-    return null;
-  }
-  try {
-    const require = createRequire(import.meta.url);
-    const mod = require(TCP_ADDON_PATH) as Partial<NativeAddon>;
-    if (
-      typeof mod.open !== 'function' ||
-      typeof mod.write !== 'function' ||
-      typeof mod.end !== 'function' ||
-      typeof mod.destroy !== 'function' ||
-      typeof mod.pending !== 'function' ||
-      typeof mod.closeListener !== 'function' ||
-      mod.layout?.abi !== ABI_VERSION
-    ) {
-      unavailableReason = `${TCP_ADDON_PATH} is a stale build (rebuild with: node scripts/build-native.mjs)`;
-      return null;
-    }
-    addon = mod as NativeAddon;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    unavailableReason =
-      e.code === 'MODULE_NOT_FOUND'
-        ? `not built (${TCP_ADDON_PATH} is missing)`
-        : `cannot load ${TCP_ADDON_PATH}: ${e.message}`;
-  }
-  return addon;
+function loadNative(): NativeAddon | null {
+  loaded ??= loadAddon<NativeAddon>('tcp_native', 'SHOAL_NATIVE_TCP', [
+    'open',
+    'write',
+    'end',
+    'destroy',
+    'pending',
+    'closeListener',
+  ]);
+  return loaded.addon;
 }
+
+/** Where node-gyp puts the addon. */
+export const TCP_ADDON_PATH = addonPath('tcp_native');
 
 /** True when the native TCP addon loads; cached after the first call. */
 export function nativeTcpAvailable(): boolean {
-  return loadAddon() !== null;
+  return loadNative() !== null;
 }
 
 /** Why the addon is unavailable (for a log line), or undefined when it is available. */
 export function nativeTcpUnavailableReason(): string | undefined {
-  loadAddon();
-  return unavailableReason;
+  loadNative();
+  return loaded?.reason;
 }
 
 /**
@@ -215,11 +170,9 @@ export function nativeTcpUnavailableReason(): string | undefined {
  * `.syscall`, `.address`, `.port`) when the address cannot be bound.
  */
 export async function openNativeTcp(opts: NativeTcpOptions): Promise<NativeTcpServer | null> {
-  const native = loadAddon();
+  const native = loadNative();
   if (native === null) return null;
-  let host = opts.host;
-  if (host === '') host = opts.family === 4 ? '0.0.0.0' : '::';
-  else if (isIP(host) === 0) host = (await lookup(host, { family: opts.family })).address;
+  const host = await bindHost(opts.host, opts.family);
   return new NativeTcp(native, opts, host);
 }
 

@@ -11,10 +11,8 @@
  * go out in one sendmmsg when the batch's handlers return (or on setImmediate when queued
  * outside a batch).
  */
-import { lookup } from 'node:dns/promises';
-import { createRequire } from 'node:module';
-import { isIP } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { addonPath, bindHost, loadAddon, makeView } from '../../native/addon.js';
+import type { AddonLoad } from '../../native/addon.js';
 
 export type Family = 4 | 6;
 
@@ -117,86 +115,36 @@ interface NativeAddon {
   close(handle: object, onClosed: () => void): void;
 }
 
-/** The ABI the wrapper speaks; a build of another version is treated as absent. */
-const ABI_VERSION = 1;
 const DEFAULT_MAX_DATAGRAM = 2048;
 /** Largest UDP payload over IPv6 (IPv4's is 65507; the kernel refuses and we count a drop). */
 const MAX_REPLY = 65527;
 
-/** Where node-gyp puts the addon, from the package root (this file is dist/frontend/udp/). */
-export const ADDON_PATH = fileURLToPath(
-  new URL('../../../build/Release/udp_batch.node', import.meta.url),
-);
+let loaded: AddonLoad<NativeAddon> | undefined;
 
-/**
- * Per-packet Buffer views: a Uint8Array subclass whose prototype chain includes Buffer.prototype,
- * i.e. what Node's internal FastBuffer is. `Buffer.isBuffer` is true and every Buffer method
- * works; constructing one costs about half of `Buffer.from(ab, off, len)` and a third of
- * `buf.subarray()` (measured ~75 vs ~140 vs ~190 ns on this machine).
- */
-class PacketBuffer extends Uint8Array {}
-Object.setPrototypeOf(PacketBuffer.prototype, Buffer.prototype as object);
-const makeView: (ab: ArrayBuffer, offset: number, length: number) => Buffer = Buffer.isBuffer(
-  new PacketBuffer(new ArrayBuffer(1), 0, 1),
-)
-  ? (ab, offset, length) => new PacketBuffer(ab, offset, length) as unknown as Buffer
-  : (ab, offset, length) => Buffer.from(ab, offset, length);
-
-let addon: NativeAddon | null | undefined;
-let unavailableReason: string | undefined;
-
-function loadAddon(): NativeAddon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  if (process.platform !== 'linux') {
-    unavailableReason = `not supported on ${process.platform}`;
-    return null;
-  }
-  if (process.env['SHOAL_NATIVE_UDP'] === '0') {
-    unavailableReason = 'disabled by SHOAL_NATIVE_UDP=0';
-    return null;
-  }
-  try {
-    const require = createRequire(import.meta.url);
-    const mod = require(ADDON_PATH) as Partial<NativeAddon>;
-    if (
-      typeof mod.open !== 'function' ||
-      typeof mod.flush !== 'function' ||
-      typeof mod.close !== 'function' ||
-      mod.layout?.abi !== ABI_VERSION
-    ) {
-      unavailableReason = `${ADDON_PATH} is a stale build (rebuild with: node scripts/build-native.mjs)`;
-      return null;
-    }
-    addon = mod as NativeAddon;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    unavailableReason =
-      e.code === 'MODULE_NOT_FOUND'
-        ? `not built (${ADDON_PATH} is missing)`
-        : `cannot load ${ADDON_PATH}: ${e.message}`;
-  }
-  return addon;
+function loadNative(): NativeAddon | null {
+  loaded ??= loadAddon<NativeAddon>('udp_batch', 'SHOAL_NATIVE_UDP', ['open', 'flush', 'close']);
+  return loaded.addon;
 }
+
+/** Where node-gyp puts the addon. */
+export const ADDON_PATH = addonPath('udp_batch');
 
 /** True when the native addon loads; cached after the first call. */
 export function nativeBatchAvailable(): boolean {
-  return loadAddon() !== null;
+  return loadNative() !== null;
 }
 
 /** Why the addon is unavailable (for a log line), or undefined when it is available. */
 export function nativeBatchUnavailableReason(): string | undefined {
-  loadAddon();
-  return unavailableReason;
+  loadNative();
+  return loaded?.reason;
 }
 
 /** null when the native addon is unavailable (not built, not Linux, load error) — caller falls back to node:dgram. */
 export async function openBatchSocket(opts: BatchSocketOptions): Promise<BatchSocket | null> {
-  const native = loadAddon();
+  const native = loadNative();
   if (native === null) return null;
-  let host = opts.host;
-  if (host === '') host = opts.family === 4 ? '0.0.0.0' : '::';
-  else if (isIP(host) === 0) host = (await lookup(host, { family: opts.family })).address;
+  const host = await bindHost(opts.host, opts.family);
   return new NativeBatchSocket(native, opts, host);
 }
 
