@@ -8,4 +8,5 @@ export { AnnounceRequest, AnnounceResponse, ScrapeEntry } from './bittorrent/ann
 export { ClientError, ShoalError } from './bittorrent/errors.js';
 export { bencode, bdecode } from './bittorrent/bencode.js';
 export type { PeerStore } from './store/peer-store.js';
+export type { Hook } from './middleware/hook.js';
 export { MemoryPeerStore } from './store/memory/memory-peer-store.js';

@@ -5,6 +5,8 @@ import { HttpFrontend } from './frontend/http/http-frontend.js';
 import { UdpFrontend } from './frontend/udp/udp-frontend.js';
 import { createLogger } from './log/logger.js';
 import type { Logger } from './log/logger.js';
+import type { Hook } from './middleware/hook.js';
+import { HookChain } from './middleware/hook-chain.js';
 import { SwarmLogic } from './middleware/swarm-logic.js';
 import { MemoryPeerStore } from './store/memory/memory-peer-store.js';
 import type { PeerStore } from './store/peer-store.js';
@@ -36,6 +38,8 @@ export interface CreateTrackerOptions {
   logger?: Logger;
   /** Use this PeerStore instead of the memory store. */
   store?: PeerStore;
+  /** Hooks run around every announce, in this order (see Hook). */
+  hooks?: readonly Hook[];
 }
 
 /** Seconds clients are told to wait after an internal failure (BEP 31). */
@@ -67,12 +71,22 @@ export async function createTracker(
   const store =
     options.store ??
     new MemoryPeerStore({ peerLifetime: a.peerLifetime, maxNumWant: a.maxNumwant });
-  const logic = new SwarmLogic(store, {
-    interval: a.interval,
-    minInterval: a.minInterval,
-    defaultNumWant: a.numwant,
-    maxNumWant: a.maxNumwant,
-  });
+  const hooks =
+    options.hooks === undefined || options.hooks.length === 0
+      ? null
+      : new HookChain(options.hooks, (err, hook) =>
+          log.error({ err, hook, code: 'SHOAL_E_HOOK' }, 'post-announce hook failed'),
+        );
+  const logic = new SwarmLogic(
+    store,
+    {
+      interval: a.interval,
+      minInterval: a.minInterval,
+      defaultNumWant: a.numwant,
+      maxNumWant: a.maxNumwant,
+    },
+    hooks,
+  );
   const http = new HttpFrontend(
     logic,
     {

@@ -2,6 +2,7 @@ import { AnnounceResponse, ScrapeEntry } from '../bittorrent/announce.js';
 import type { AnnounceRequest } from '../bittorrent/announce.js';
 import { EVENT_STOPPED } from '../bittorrent/event.js';
 import type { PeerStore } from '../store/peer-store.js';
+import type { HookChain } from './hook-chain.js';
 
 export interface SwarmLogicConfig {
   /** Seconds between regular announces (sent as `interval`). */
@@ -25,9 +26,12 @@ export class SwarmLogic {
   readonly store: PeerStore;
   private readonly cfg: SwarmLogicConfig;
 
-  constructor(store: PeerStore, cfg: SwarmLogicConfig) {
+  private readonly hooks: HookChain | null;
+
+  constructor(store: PeerStore, cfg: SwarmLogicConfig, hooks: HookChain | null = null) {
     this.store = store;
     this.cfg = cfg;
+    this.hooks = hooks;
   }
 
   /**
@@ -41,7 +45,35 @@ export class SwarmLogic {
     return n < max ? n : max;
   }
 
+  /**
+   * Pre-hooks, then the swarm write and peer selection, then post-hooks (scheduled after the
+   * reply). Synchronous end to end unless a hook or the store returns a promise.
+   */
   announce(req: AnnounceRequest): AnnounceResponse | Promise<AnnounceResponse> {
+    const hooks = this.hooks;
+    if (hooks === null) return this.write(req);
+    const pre = hooks.hasPre ? hooks.runPre(req) : undefined;
+    const result =
+      pre === undefined
+        ? this.write(req)
+        : pre.then(() => {
+            const r = this.write(req);
+            // Delivered after an await: copy the peers out of the store's reused buffer.
+            if (r instanceof AnnounceResponse) r.detach();
+            return r;
+          });
+    if (!hooks.hasPost) return result;
+    if (result instanceof AnnounceResponse) {
+      hooks.schedulePost(req, result);
+      return result;
+    }
+    return result.then((res) => {
+      hooks.schedulePost(req, res);
+      return res;
+    });
+  }
+
+  private write(req: AnnounceRequest): AnnounceResponse | Promise<AnnounceResponse> {
     const res = new AnnounceResponse();
     res.interval = this.cfg.interval;
     res.minInterval = this.cfg.minInterval;

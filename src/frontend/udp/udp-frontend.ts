@@ -258,8 +258,7 @@ export class UdpFrontend {
       if (action === ACTION_ANNOUNCE) this.announce(sink, msg, src);
       else this.scrape(sink, msg, src);
     } catch (err) {
-      this.log.error({ err, code: errorCode(err) }, 'udp request failed');
-      this.sendError(sink, msg, src, GENERIC_FAILURE, false);
+      this.sendCaught(sink, msg, src, err); // a hook's ClientError reaches the client
     }
   }
 
