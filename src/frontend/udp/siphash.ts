@@ -49,16 +49,18 @@ export function siphash24(
 
   const end = off + len;
   const blocks = len >>> 3;
-  // One extra pass for the last block: remaining bytes, the length's low byte on top.
-  for (let b = 0; b <= blocks; b++) {
-    let ml: number;
-    let mh: number;
+  // Passes 0..blocks-1 compress the full 8-byte blocks, pass `blocks` the last block (remaining
+  // bytes, the length's low byte on top), and pass blocks+1 is the finalization: the same
+  // SipRound, 2 times per block and 4 times at the end, written once.
+  for (let b = 0; b <= blocks + 1; b++) {
+    let ml = 0;
+    let mh = 0;
+    let rounds = 2;
     if (b < blocks) {
       const p = off + b * 8;
       ml = (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
       mh = (data[p + 4]! | (data[p + 5]! << 8) | (data[p + 6]! << 16) | (data[p + 7]! << 24)) >>> 0;
-    } else {
-      ml = 0;
+    } else if (b === blocks) {
       mh = (len & 0xff) << 24;
       const p = off + blocks * 8;
       for (let i = 0; p + i < end; i++) {
@@ -67,10 +69,13 @@ export function siphash24(
       }
       ml >>>= 0;
       mh >>>= 0;
+    } else {
+      v2l = (v2l ^ 0xff) >>> 0;
+      rounds = 4;
     }
     v3h = (v3h ^ mh) >>> 0;
     v3l = (v3l ^ ml) >>> 0;
-    for (let r = 0; r < 2; r++) {
+    for (let r = 0; r < rounds; r++) {
       // v0 += v1; v1 <<<= 13; v1 ^= v0; v0 <<<= 32
       t = (v0l + v1l) >>> 0;
       v0h = (v0h + v1h + (t < v0l ? 1 : 0)) >>> 0;
@@ -116,48 +121,6 @@ export function siphash24(
     }
     v0h = (v0h ^ mh) >>> 0;
     v0l = (v0l ^ ml) >>> 0;
-  }
-
-  v2l = (v2l ^ 0xff) >>> 0;
-  for (let r = 0; r < 4; r++) {
-    t = (v0l + v1l) >>> 0;
-    v0h = (v0h + v1h + (t < v0l ? 1 : 0)) >>> 0;
-    v0l = t;
-    t = v1h;
-    v1h = ((v1h << 13) | (v1l >>> 19)) >>> 0;
-    v1l = ((v1l << 13) | (t >>> 19)) >>> 0;
-    v1h = (v1h ^ v0h) >>> 0;
-    v1l = (v1l ^ v0l) >>> 0;
-    t = v0h;
-    v0h = v0l;
-    v0l = t;
-    t = (v2l + v3l) >>> 0;
-    v2h = (v2h + v3h + (t < v2l ? 1 : 0)) >>> 0;
-    v2l = t;
-    t = v3h;
-    v3h = ((v3h << 16) | (v3l >>> 16)) >>> 0;
-    v3l = ((v3l << 16) | (t >>> 16)) >>> 0;
-    v3h = (v3h ^ v2h) >>> 0;
-    v3l = (v3l ^ v2l) >>> 0;
-    t = (v0l + v3l) >>> 0;
-    v0h = (v0h + v3h + (t < v0l ? 1 : 0)) >>> 0;
-    v0l = t;
-    t = v3h;
-    v3h = ((v3h << 21) | (v3l >>> 11)) >>> 0;
-    v3l = ((v3l << 21) | (t >>> 11)) >>> 0;
-    v3h = (v3h ^ v0h) >>> 0;
-    v3l = (v3l ^ v0l) >>> 0;
-    t = (v2l + v1l) >>> 0;
-    v2h = (v2h + v1h + (t < v2l ? 1 : 0)) >>> 0;
-    v2l = t;
-    t = v1h;
-    v1h = ((v1h << 17) | (v1l >>> 15)) >>> 0;
-    v1l = ((v1l << 17) | (t >>> 15)) >>> 0;
-    v1h = (v1h ^ v2h) >>> 0;
-    v1l = (v1l ^ v2l) >>> 0;
-    t = v2h;
-    v2h = v2l;
-    v2l = t;
   }
   const h = (v0h ^ v1h ^ v2h ^ v3h) >>> 0;
   const l = (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
