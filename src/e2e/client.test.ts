@@ -10,6 +10,7 @@ import type { Family } from './protocol-support/fixtures.js';
 import {
   asciiId,
   boundAddress,
+  ep,
   hostPort,
   peerPort,
   startTracker,
@@ -35,11 +36,6 @@ const TRANSPORTS: readonly Transport[] = [
   },
   { name: 'UDP IPv4', family: 4, url: (t) => `udp://${hostPort(boundAddress(t, 'udp', 4))}` },
 ];
-
-/** How the Client prints a peer on loopback. */
-function ep(family: Family, port: number): string {
-  return family === 4 ? `127.0.0.1:${port}` : `[::1]:${port}`;
-}
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');

@@ -8,11 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import type { Tracker } from '../index.js';
 import type { Family } from './protocol-support/fixtures.js';
 import {
-  FAMILIES,
-  LOOPBACK,
   boundAddress,
   compactPeers,
+  ep,
+  FAMILIES,
   ipText,
+  LOOPBACK,
   peerPort,
   randomId,
   sleep,
@@ -35,11 +36,6 @@ import {
   scrape,
   scrapePath,
 } from './protocol-support/raw-http.js';
-
-/** The endpoint text a peer on loopback of `family` has in replies. */
-function ep(family: Family, port: number): string {
-  return family === 4 ? `127.0.0.1:${port}` : `[::1]:${port}`;
-}
 
 /** The compact peers of the reply's own family (`peers` for IPv4, `peers6` for IPv6), sorted. */
 function peersOf(d: Dict, family: Family): string[] {

@@ -8,9 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import type { Tracker } from '../index.js';
 import type { Family } from './protocol-support/fixtures.js';
 import {
-  FAMILIES,
   boundAddress,
   compactPeers,
+  ep,
+  FAMILIES,
   peerPort,
   randomId,
   sleep,
@@ -32,10 +33,6 @@ import {
   urlDataOption,
 } from './protocol-support/raw-udp.js';
 import { announce as httpAnnounce, bytesField } from './protocol-support/raw-http.js';
-
-function ep(family: Family, port: number): string {
-  return family === 4 ? `127.0.0.1:${port}` : `[::1]:${port}`;
-}
 
 function peersOf(r: AnnounceReply, family: Family): string[] {
   return compactPeers(r.peerBytes, family).sort();

@@ -69,6 +69,11 @@ export function compactPeers(buf: Buffer, family: Family): string[] {
   return out;
 }
 
+/** How a peer on loopback of `family` appears in replies: `127.0.0.1:port` or `[::1]:port`. */
+export function ep(family: Family, port: number): string {
+  return family === 4 ? `127.0.0.1:${port}` : `[::1]:${port}`;
+}
+
 /** One compact record as `ip:port` (IPv4) or `[ip]:port` (IPv6, compressed form). */
 export function compactPeer(rec: Buffer): string {
   if (rec.length === 6) {
