@@ -56,3 +56,13 @@ export class NetworkList {
     return false;
   }
 }
+
+/** The same network with its host bits (past the prefix) cleared: 10.1.2.3/8 is 10.0.0.0/8. */
+export function maskNetwork(net: Network): Network {
+  const bytes = Buffer.alloc(net.family === 4 ? 4 : 16);
+  const full = net.prefix >>> 3;
+  for (let i = 0; i < full; i++) bytes[i] = net.bytes[i]!;
+  const bits = net.prefix & 7;
+  if (bits !== 0) bytes[full] = net.bytes[full]! & ((0xff << (8 - bits)) & 0xff);
+  return { family: net.family, bytes, prefix: net.prefix };
+}

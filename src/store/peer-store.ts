@@ -1,28 +1,67 @@
 import type { AnnounceRequest, AnnounceResponse, ScrapeEntry } from '../bittorrent/announce.js';
 
 /**
- * Swarm storage. One call per announce does the write, the counts and the peer selection, so a
- * shared driver (Redis) can do it in one round trip and two peers announcing at the same moment
- * see each other.
+ * Swarm storage: per info hash, the seeders and leechers that announced within the peer
+ * lifetime, plus the count of completed downloads.
  *
- * Methods may return a promise; the memory driver never does, and callers keep its path
- * synchronous.
+ * Conventions shared by every method:
+ * - An info hash is given as its 20 bytes in a latin1 string (`AnnounceRequest.infoHashKey`).
+ * - A peer is its compact form: 4-byte IPv4 address + 2-byte port (6 bytes), or 16-byte IPv6
+ *   address + port (18 bytes). The length is the family: IPv4 and IPv6 peers of one swarm are
+ *   kept apart and only ever returned to peers of their own family, while the counts (complete,
+ *   incomplete) cover both. A peer is identified by its endpoint (address and port).
+ * - Methods may return a promise; the memory driver never does, and callers keep its path
+ *   synchronous by testing the result for `undefined` rather than always awaiting.
+ * - A driver gets its clock (`now`, in seconds), the peer lifetime and the largest numWant
+ *   from its PeerStoreContext, so tests can drive expiry with a fake clock.
+ *
+ * `peerStoreSuite` (in `shoal/testing`) checks every documented behaviour against a driver.
  */
 export interface PeerStore {
   /**
-   * Applies the announce to the swarm of `req.infoHash`, then fills `res` with the swarm's
-   * counts (after the write) and up to `numWant` peers of `req.family`:
-   * - `stopped`: the peer is removed and no peers are returned;
-   * - `left == 0` or `completed`: the peer is a seeder; `completed` of a peer that was not
-   *   already a seeder counts one download;
-   * - otherwise the peer is a leecher.
-   * The announcing peer is never returned; seeders are given only leechers.
+   * One announce in one call (a shared driver does it in one round trip): applies the request
+   * to the swarm of `req.infoHashKey`, then fills `res` with the swarm's counts after the write
+   * and up to `numWant` peers of `req.family` (`res.peers`, `res.peerCount`, `res.family`):
+   * - `stopped`: the peer is removed; no peers are returned.
+   * - `left == 0` or event `completed`: the peer is (or becomes) a seeder; `completed` from a
+   *   peer that was not already a seeder counts one download.
+   * - otherwise the peer is (or becomes) a leecher; a seeder that leeches again moves back.
+   * The announcing peer is never returned, and seeders are given only leechers. Which peers are
+   * returned, when there are more than `numWant`, is the driver's choice but must not always
+   * favour the same ones. `res.peers` may be a view of a buffer the driver reuses: callers read
+   * it before the next call on the same store.
    */
   announce(req: AnnounceRequest, numWant: number, res: AnnounceResponse): void | Promise<void>;
 
-  /** Fills `into` with the counts of one swarm (zeros if unknown). */
+  /** Fills `into` with the counts of one swarm; zeros for an unknown info hash. */
   scrape(infoHashKey: string, into: ScrapeEntry): void | Promise<void>;
 
-  /** Stops background work and releases resources. */
+  /** Adds `peer` as a seeder (refreshing its last-seen time); a leecher of that endpoint moves. */
+  putSeeder(infoHashKey: string, peer: Buffer): void | Promise<void>;
+
+  /** Removes a seeder; false (and no change) if `peer` is not a seeder of that swarm. */
+  deleteSeeder(infoHashKey: string, peer: Buffer): boolean | Promise<boolean>;
+
+  /** Adds `peer` as a leecher (refreshing its last-seen time); a seeder of that endpoint moves. */
+  putLeecher(infoHashKey: string, peer: Buffer): void | Promise<void>;
+
+  /** Removes a leecher; false (and no change) if `peer` is not a leecher of that swarm. */
+  deleteLeecher(infoHashKey: string, peer: Buffer): boolean | Promise<boolean>;
+
+  /**
+   * A leecher finished: it becomes a seeder and the swarm counts one download. A peer that was
+   * not a leecher (unknown, or already a seeder) becomes or stays a seeder and counts nothing.
+   */
+  graduateLeecher(infoHashKey: string, peer: Buffer): void | Promise<void>;
+
+  /**
+   * Expiry, now: drops every peer whose last announce or put is older than the peer lifetime
+   * (to the driver's documented resolution). A swarm left with no peers may be forgotten, its
+   * download count with it. Drivers may also expire in the background; until swept, an expired
+   * peer may still be returned.
+   */
+  sweep(): void | Promise<void>;
+
+  /** Stops background work and releases resources. Further calls are not allowed. */
   close(): Promise<void>;
 }

@@ -42,6 +42,13 @@ export const MAX_PEER_LIFETIME = 6 * 3600;
 
 const NO_PEERS = Buffer.alloc(0);
 
+/** The family of a compact peer; a RangeError for any length but 6 or 18. */
+function checkPeer(peer: Buffer): 4 | 6 {
+  if (peer.length === 6) return 4;
+  if (peer.length === 18) return 6;
+  throw new RangeError(`a compact peer is 6 or 18 bytes, not ${peer.length}`);
+}
+
 const defaultNow = (): number => Math.floor(Date.now() / 1000);
 
 /**
@@ -161,6 +168,79 @@ export class MemoryPeerStore implements PeerStore {
       res.peerCount = list.copyRandomRun(0, list.count, self, numWant, out, 0);
     }
     res.peers = out.subarray(0, res.peerCount * list.recSize);
+  }
+
+  putSeeder(infoHashKey: string, peer: Buffer): void {
+    this.put(infoHashKey, peer, true, false);
+  }
+
+  putLeecher(infoHashKey: string, peer: Buffer): void {
+    this.put(infoHashKey, peer, false, false);
+  }
+
+  graduateLeecher(infoHashKey: string, peer: Buffer): void {
+    this.put(infoHashKey, peer, true, true);
+  }
+
+  deleteSeeder(infoHashKey: string, peer: Buffer): boolean {
+    return this.remove(infoHashKey, peer, true);
+  }
+
+  deleteLeecher(infoHashKey: string, peer: Buffer): boolean {
+    return this.remove(infoHashKey, peer, false);
+  }
+
+  private listOf(swarm: Swarm, peer: Buffer): PeerList {
+    const family = checkPeer(peer);
+    if (family === 4) return (swarm.v4 ??= new PeerList(this.slab, 6));
+    return (swarm.v6 ??= new PeerList(this.slab, 18));
+  }
+
+  /** Puts a peer in the seeder or leecher region; `graduate` counts a leecher that finishes. */
+  private put(infoHashKey: string, peer: Buffer, seeder: boolean, graduate: boolean): void {
+    let swarm = this.swarms.get(infoHashKey);
+    if (swarm === undefined) {
+      checkPeer(peer);
+      swarm = new Swarm();
+      this.swarms.set(infoHashKey, swarm);
+    }
+    const list = this.listOf(swarm, peer);
+    const tick = this.tick();
+    const si = list.search(peer, 0, list.seeders);
+    const li = si >= 0 ? -1 : list.search(peer, list.seeders, list.count);
+    if (seeder) {
+      if (si >= 0) {
+        list.buf[list.tickAt(si)] = tick;
+        return;
+      }
+      if (li >= 0) {
+        list.removeAt(li);
+        if (graduate) swarm.downloaded++;
+      }
+      list.insertSeeder(peer, tick);
+    } else {
+      if (li >= 0) {
+        list.buf[list.tickAt(li)] = tick;
+        return;
+      }
+      if (si >= 0) list.removeAt(si);
+      list.insertLeecher(peer, tick);
+    }
+  }
+
+  private remove(infoHashKey: string, peer: Buffer, seeder: boolean): boolean {
+    const swarm = this.swarms.get(infoHashKey);
+    if (swarm === undefined) return false;
+    const family = checkPeer(peer);
+    const list = family === 4 ? swarm.v4 : swarm.v6;
+    if (list === null) return false;
+    const i = seeder
+      ? list.search(peer, 0, list.seeders)
+      : list.search(peer, list.seeders, list.count);
+    if (i < 0) return false;
+    list.removeAt(i);
+    if (swarm.empty && swarm.downloaded === 0) this.drop(infoHashKey, swarm);
+    return true;
   }
 
   /** Current last-seen tick (wraps at 256; the sweep visits every list far more often). */
