@@ -36,6 +36,11 @@ export interface Tracker {
   /** HTTP connections: 'native' (addon accept/read/write), 'net', or 'none' (no HTTP listener). */
   readonly httpIo: 'native' | 'net' | 'none';
   readonly log: Logger;
+  /**
+   * Re-reads what hooks loaded from files (SIGHUP). A hook that fails keeps its previous state
+   * and is logged (SHOAL_E_RELOAD); resolves with the names of the hooks that failed.
+   */
+  reload(): Promise<string[]>;
   /** Stops accepting, finishes in-flight requests, closes sockets and the store. */
   close(): Promise<void>;
 }
@@ -206,6 +211,20 @@ export async function createTracker(
     udpIo: udp.mode,
     httpIo: http.mode,
     log,
+    reload: async () => {
+      const failed: string[] = [];
+      for (const h of hookList) {
+        if (h.reload === undefined) continue;
+        try {
+          await h.reload();
+        } catch (err) {
+          failed.push(h.name);
+          log.error({ err, hook: h.name, code: 'SHOAL_E_RELOAD' }, 'hook reload failed');
+        }
+      }
+      log.info({ failed }, 'reloaded');
+      return failed;
+    },
     close: () => (closing ??= closeAll()),
   };
 }

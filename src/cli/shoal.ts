@@ -113,6 +113,8 @@ async function main(): Promise<number> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // SIGHUP: re-read list files; failures are logged by reload and leave the lists as they were.
+    process.on('SIGHUP', () => void tracker.reload());
   });
 }
 

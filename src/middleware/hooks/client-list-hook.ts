@@ -40,6 +40,10 @@ export class ClientListHook extends ListHook<string> {
     return parseClientPrefix(text);
   }
 
+  protected keyOf(prefix: string): string {
+    return prefix;
+  }
+
   protected addParsed(prefix: string): void | Promise<void> {
     return this.store.put(prefix);
   }

@@ -31,6 +31,10 @@ export class InfoHashListHook extends ListHook<string> {
     return parseInfoHash(text);
   }
 
+  protected keyOf(key: string): string {
+    return key;
+  }
+
   protected addParsed(key: string): void | Promise<void> {
     return this.store.put(key);
   }

@@ -1,5 +1,5 @@
 import type { AnnounceRequest } from '../../bittorrent/announce.js';
-import { parseNetwork } from '../../bittorrent/cidr.js';
+import { maskNetwork, parseNetwork } from '../../bittorrent/cidr.js';
 import type { Network } from '../../bittorrent/cidr.js';
 import { ClientError } from '../../bittorrent/errors.js';
 import type { IPStore } from '../../store/ip-store.js';
@@ -36,6 +36,11 @@ export class IPListHook extends ListHook<IPEntry> {
 
   parse(text: string): IPEntry {
     return parseIPEntry(text);
+  }
+
+  protected keyOf(e: IPEntry): string {
+    const masked = e.single ? e.net : maskNetwork(e.net);
+    return `${e.single ? 'ip' : 'net'}/${masked.bytes.toString('hex')}/${masked.prefix}`;
   }
 
   protected addParsed(e: IPEntry): void | Promise<void> {

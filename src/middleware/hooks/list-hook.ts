@@ -46,6 +46,9 @@ export function checkListOptions(
 export abstract class ListHook<E> implements Hook {
   readonly name: string;
   readonly mode: ListMode;
+  /** The list file (absolute), and the entries its last read added, by canonical key. */
+  private file: string | null = null;
+  private fromFile = new Map<string, E>();
 
   constructor(name: string, mode: ListMode) {
     this.name = name;
@@ -54,6 +57,8 @@ export abstract class ListHook<E> implements Hook {
 
   /** Parses one entry as written in a file or the config; throws a RangeError if it is bad. */
   abstract parse(text: string): E;
+  /** A string equal for two entries exactly when they are the same entry. */
+  protected abstract keyOf(entry: E): string;
   protected abstract addParsed(entry: E): void | Promise<void>;
   protected abstract removeParsed(entry: E): boolean | Promise<boolean>;
 
@@ -71,27 +76,39 @@ export abstract class ListHook<E> implements Hook {
   async seed(options: ListOptions, baseDir: string): Promise<number> {
     let n = 0;
     if (options.file !== undefined) {
-      const path = resolve(baseDir, options.file);
-      let lines;
-      try {
-        lines = await readListFile(path);
-      } catch (err) {
-        throw new Error(`cannot read list file ${path}: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
-      const parsed: E[] = [];
-      for (const l of lines) {
-        try {
-          parsed.push(this.parse(l.text));
-        } catch (err) {
-          throw new Error(`${path}:${l.line}: ${(err as Error).message}`);
-        }
-      }
-      for (const e of parsed) await this.addParsed(e);
-      n += parsed.length;
+      this.file = resolve(baseDir, options.file);
+      n += await this.reload();
     }
     for (const text of options.entries) await this.addParsed(this.parse(text.trim()));
     return n + options.entries.length;
+  }
+
+  /**
+   * Reads the list file again (SIGHUP): adds its entries and removes those that the previous
+   * read had and this one has not. Entries added at runtime or inline are left alone. A file
+   * with a bad line changes nothing and rejects naming the line. Returns the file's entries.
+   */
+  async reload(): Promise<number> {
+    const path = this.file;
+    if (path === null) return 0;
+    let lines;
+    try {
+      lines = await readListFile(path);
+    } catch (err) {
+      throw new Error(`cannot read list file ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const parsed = new Map<string, E>();
+    for (const l of lines) {
+      try {
+        const e = this.parse(l.text);
+        parsed.set(this.keyOf(e), e);
+      } catch (err) {
+        throw new Error(`${path}:${l.line}: ${(err as Error).message}`);
+      }
+    }
+    for (const [key, e] of this.fromFile) if (!parsed.has(key)) await this.removeParsed(e);
+    for (const e of parsed.values()) await this.addParsed(e);
+    this.fromFile = parsed;
+    return parsed.size;
   }
 }

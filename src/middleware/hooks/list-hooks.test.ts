@@ -192,4 +192,25 @@ describe('list options and files', () => {
       /cannot read list file .*missing\.txt/,
     );
   });
+
+  it('reload follows the file and keeps runtime and inline entries', async () => {
+    const C = 'cc'.repeat(20);
+    const D = 'dd'.repeat(20);
+    const key = (hex: string): string => Buffer.from(hex, 'hex').toString('latin1');
+    const path = join(dir, 'reload.txt');
+    await writeFile(path, `${A}\n${B}\n`);
+    const hook = new InfoHashListHook('d', 'deny', new MemoryStringStore());
+    await hook.seed({ mode: 'deny', file: path, entries: [D] }, dir);
+    await hook.add(C); // a runtime change
+    await writeFile(path, `${B}\n`);
+    assert.equal(await hook.reload(), 1);
+    assert.equal(hook.store.has(key(A)), false, 'removed from the file');
+    assert.equal(hook.store.has(key(B)), true);
+    assert.equal(hook.store.has(key(C)), true, 'runtime entry kept');
+    assert.equal(hook.store.has(key(D)), true, 'inline entry kept');
+    await writeFile(path, `${A}\nbroken\n`);
+    await assert.rejects(hook.reload(), /reload\.txt:2/);
+    assert.equal(hook.store.has(key(A)), false, 'a bad file changes nothing');
+    assert.equal(hook.store.has(key(B)), true);
+  });
 });
