@@ -13,7 +13,7 @@
  * compression keeps the node count at most twice the number of entries, plus the root: a node
  * without flags always has two children, except the root. So an entry costs at most two nodes
  * of 14 bytes (IPv4: 4 key + 1 length + 8 children + 1 flags) or 26 bytes (IPv6: 16 key + ...),
- * plus up to half again as spare capacity after the arrays double.
+ * plus spare capacity, at most as much again, since the arrays grow by doubling.
  *
  * Freed nodes go on a free list (linked through `child[2n]`) and are reused by later inserts.
  * The arrays never shrink (only `clear` releases them): a list that was large once is likely to
