@@ -20,12 +20,12 @@ export class DriverRegistry<D extends object> {
   /** Adds a driver; a name already taken is an error (SHOAL_E_DRIVER_EXISTS). */
   register(name: string, loader: DriverLoader<D>): void {
     if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) {
-      throw new ShoalError('SHOAL_E_DRIVER_NAME', `bad ${this.kind} driver name: "${name}"`);
+      throw new ShoalError('SHOAL_E_DRIVER_NAME', `bad ${this.kind} name: "${name}"`);
     }
     if (this.loaders.has(name)) {
       throw new ShoalError(
         'SHOAL_E_DRIVER_EXISTS',
-        `${this.kind} driver "${name}" is already registered`,
+        `${this.kind} "${name}" is already registered`,
       );
     }
     this.loaders.set(name, loader);
@@ -50,7 +50,7 @@ export class DriverRegistry<D extends object> {
       return Promise.reject(
         new ShoalError(
           'SHOAL_E_DRIVER_UNKNOWN',
-          `unknown ${this.kind} driver "${name}" (registered: ${known})`,
+          `unknown ${this.kind} "${name}" (registered: ${known})`,
         ),
       );
     }
@@ -60,7 +60,7 @@ export class DriverRegistry<D extends object> {
         this.loaded.delete(name);
         throw new ShoalError(
           'SHOAL_E_DRIVER_LOAD',
-          `cannot load ${this.kind} driver "${name}": ${(err as Error).message}`,
+          `cannot load ${this.kind} "${name}": ${(err as Error).message}`,
           { cause: err },
         );
       });
@@ -70,11 +70,11 @@ export class DriverRegistry<D extends object> {
 }
 
 /** PeerStore drivers: `memory` built in. */
-export const peerStoreDrivers = new DriverRegistry<PeerStoreDriver>('peer store');
+export const peerStoreDrivers = new DriverRegistry<PeerStoreDriver>('peer store driver');
 /** IPStore drivers: `memory` built in. */
-export const ipStoreDrivers = new DriverRegistry<IPStoreDriver>('ip store');
+export const ipStoreDrivers = new DriverRegistry<IPStoreDriver>('ip store driver');
 /** StringStore drivers: `memory` built in. */
-export const stringStoreDrivers = new DriverRegistry<StringStoreDriver>('string store');
+export const stringStoreDrivers = new DriverRegistry<StringStoreDriver>('string store driver');
 
 peerStoreDrivers.register('memory', async () => (await import('./memory/drivers.js')).memoryPeers);
 ipStoreDrivers.register('memory', async () => (await import('./memory/drivers.js')).memoryIPs);
