@@ -107,6 +107,7 @@ export class MemoryPeerStore implements PeerStore {
       if (stopped) {
         res.complete = res.incomplete = res.downloaded = res.peerCount = 0;
         res.family = req.family;
+        res.peers = NO_PEERS;
         return;
       }
       swarm = new Swarm();
