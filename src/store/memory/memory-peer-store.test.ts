@@ -210,6 +210,26 @@ describe('MemoryPeerStore', () => {
     assert.ok(slices > 1, 'more than one slice for 500 swarms');
   });
 
+  it('expires by true age after an idle gap of whole tick wraps', () => {
+    // Lifetime 60 s: 1 s ticks, stored as one byte, so 256 s later a tick reads as "now".
+    let now = 1000;
+    const s = make(() => now, 60);
+    announce(s, req(peer4(1), 5));
+    announce(s, req(peer4(2), 5, EVENT_NONE, Buffer.alloc(20, 2)));
+    now += 256;
+    // A write to the unswept swarm expires it first, so peer 1 is not revived.
+    const { res, peers } = announce(s, req(peer4(3), 5));
+    assert.equal(res.incomplete, 1);
+    assert.equal(peers.length, 0);
+    now += 512;
+    while (s.swarmCount > 0 && now < 2000) {
+      s.sweepSlice();
+      now++;
+    }
+    assert.equal(s.peerCount(), 0, 'sliced sweeps also drop peers unswept for 768 ticks');
+    assert.equal(s.expired, 3);
+  });
+
   it('agrees with a simple model over random operations', () => {
     const s = make();
     const model = new Map<string, boolean>(); // peer hex -> seeder?

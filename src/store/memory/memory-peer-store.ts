@@ -9,6 +9,12 @@ class Swarm {
   v4: PeerList | null = null;
   v6: PeerList | null = null;
   downloaded = 0;
+  /** Unwrapped tick of this swarm's last expiry (or creation): where its tick window starts. */
+  checked: number;
+
+  constructor(tick: number) {
+    this.checked = tick;
+  }
 
   get complete(): number {
     return (this.v4 === null ? 0 : this.v4.seeders) + (this.v6 === null ? 0 : this.v6.seeders);
@@ -41,6 +47,12 @@ export interface MemoryPeerStoreConfig {
 export const MAX_PEER_LIFETIME = 6 * 3600;
 
 const NO_PEERS = Buffer.alloc(0);
+
+/**
+ * A write to a swarm not expired for this many ticks expires it first. With at most 64 ticks
+ * of lifetime, a swarm's ticks then span fewer than 256, so one byte places each exactly.
+ */
+const WRAP_GUARD = 128;
 
 /** The family of a compact peer; a RangeError for any length but 6 or 18. */
 function checkPeer(peer: Buffer): 4 | 6 {
@@ -102,22 +114,26 @@ export class MemoryPeerStore implements PeerStore {
 
   announce(req: AnnounceRequest, numWant: number, res: AnnounceResponse): void {
     const stopped = req.event === EVENT_STOPPED;
+    const now = this.fullTick();
     let swarm = this.swarms.get(req.infoHashKey);
     if (swarm === undefined) {
       if (stopped) {
         res.complete = res.incomplete = res.downloaded = res.peerCount = 0;
         res.family = req.family;
+        res.peers = NO_PEERS;
         return;
       }
-      swarm = new Swarm();
+      swarm = new Swarm(now);
       this.swarms.set(req.infoHashKey, swarm);
+    } else if (now - swarm.checked >= WRAP_GUARD) {
+      this.expireSwarm(swarm, now);
     }
     let list: PeerList;
     if (req.family === 4) list = swarm.v4 ??= new PeerList(this.slab, 6);
     else list = swarm.v6 ??= new PeerList(this.slab, 18);
 
     const key = req.peer;
-    const tick = this.tick();
+    const tick = now & 0xff;
     const si = list.search(key, 0, list.seeders);
     const li = si >= 0 ? -1 : list.search(key, list.seeders, list.count);
     res.family = req.family;
@@ -198,14 +214,17 @@ export class MemoryPeerStore implements PeerStore {
 
   /** Puts a peer in the seeder or leecher region; `graduate` counts a leecher that finishes. */
   private put(infoHashKey: string, peer: Buffer, seeder: boolean, graduate: boolean): void {
+    const now = this.fullTick();
     let swarm = this.swarms.get(infoHashKey);
     if (swarm === undefined) {
       checkPeer(peer);
-      swarm = new Swarm();
+      swarm = new Swarm(now);
       this.swarms.set(infoHashKey, swarm);
+    } else if (now - swarm.checked >= WRAP_GUARD) {
+      this.expireSwarm(swarm, now);
     }
     const list = this.listOf(swarm, peer);
-    const tick = this.tick();
+    const tick = now & 0xff;
     const si = list.search(peer, 0, list.seeders);
     const li = si >= 0 ? -1 : list.search(peer, list.seeders, list.count);
     if (seeder) {
@@ -243,9 +262,9 @@ export class MemoryPeerStore implements PeerStore {
     return true;
   }
 
-  /** Current last-seen tick (wraps at 256; the sweep visits every list far more often). */
-  private tick(): number {
-    return Math.floor(this.now() / this.tickSeconds) & 0xff;
+  /** Current tick, unwrapped; a peer's last-seen tick is stored as its low byte. */
+  private fullTick(): number {
+    return Math.floor(this.now() / this.tickSeconds);
   }
 
   private drop(key: string, swarm: Swarm): void {
@@ -291,8 +310,7 @@ export class MemoryPeerStore implements PeerStore {
   }
 
   private sweepSome(budget: number): void {
-    const tick = this.tick();
-    const lifetime = this.lifetimeTicks;
+    const now = this.fullTick();
     let iter = this.sweepIter ?? this.swarms.entries();
     for (let n = 0; n < budget; n++) {
       const next = iter.next();
@@ -302,24 +320,41 @@ export class MemoryPeerStore implements PeerStore {
         return;
       }
       const [key, swarm] = next.value;
-      if (swarm.v4 !== null) {
-        this.expired += swarm.v4.expire(tick, lifetime);
-        if (swarm.v4.count === 0) {
-          swarm.v4.release();
-          swarm.v4 = null;
-        }
-      }
-      if (swarm.v6 !== null) {
-        this.expired += swarm.v6.expire(tick, lifetime);
-        if (swarm.v6.count === 0) {
-          swarm.v6.release();
-          swarm.v6 = null;
-        }
-      }
+      this.expireSwarm(swarm, now);
       // Deleting the current entry is safe for a Map iterator.
       if (swarm.v4 === null && swarm.v6 === null) this.swarms.delete(key);
     }
     this.sweepIter = iter;
+  }
+
+  /**
+   * Drops the swarm's peers last seen `lifetimeTicks` or more before `now`, and frees a list
+   * left empty. Ticks are one byte, read relative to the swarm's window: every peer was last
+   * seen after `checked - lifetimeTicks` (older ones went at that expiry) and before
+   * `checked + WRAP_GUARD` (a later write expires first), so the low byte is exact however
+   * long the swarm went unswept.
+   */
+  private expireSwarm(swarm: Swarm, now: number): void {
+    const start = swarm.checked - this.lifetimeTicks + 1;
+    // A peer at window offset o was last seen at start + o: expired iff now - (start + o) is
+    // at least lifetimeTicks, i.e. o <= now - checked - 1.
+    const cutoff = now - swarm.checked - 1;
+    if (swarm.v4 !== null) {
+      this.expired += swarm.v4.expire(start & 0xff, cutoff);
+      if (swarm.v4.count === 0) {
+        swarm.v4.release();
+        swarm.v4 = null;
+      }
+    }
+    if (swarm.v6 !== null) {
+      this.expired += swarm.v6.expire(start & 0xff, cutoff);
+      if (swarm.v6.count === 0) {
+        swarm.v6.release();
+        swarm.v6 = null;
+      }
+    }
+    // A clock stepped back keeps the window where it was rather than moving it backwards.
+    if (now > swarm.checked) swarm.checked = now;
   }
 
   close(): Promise<void> {

@@ -184,10 +184,12 @@ export class PeerList {
   }
 
   /**
-   * Drops records whose age (`nowTick - tick`, modulo 256) is at least `lifetimeTicks`, keeping
-   * both regions sorted. Returns the number removed.
+   * Drops records whose tick, counted from `startTick` (modulo 256), is at most `cutoff`, keeping
+   * both regions sorted: the caller knows every tick lies in the 256-tick window from
+   * `startTick`, and `cutoff` is the last offset in it that is expired (below 0: none; 255 or
+   * more: all). Returns the number removed.
    */
-  expire(nowTick: number, lifetimeTicks: number): number {
+  expire(startTick: number, cutoff: number): number {
     const rs = this.recSize;
     const d = this.buf;
     const base = this.base;
@@ -195,7 +197,7 @@ export class PeerList {
     let w = 0;
     let seeders = 0;
     for (let r = 0; r < this.count; r++) {
-      if (((nowTick - d[ticks + r]!) & 0xff) >= lifetimeTicks) continue;
+      if (((d[ticks + r]! - startTick) & 0xff) <= cutoff) continue;
       if (r < this.seeders) seeders++;
       if (w !== r) {
         d.copyWithin(base + w * rs, base + r * rs, base + (r + 1) * rs);
