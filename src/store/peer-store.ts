@@ -13,7 +13,12 @@ import type { AnnounceRequest, AnnounceResponse, ScrapeEntry } from '../bittorre
  * - Methods may return a promise; the memory driver never does, and callers keep its path
  *   synchronous by testing the result for `undefined` rather than always awaiting.
  * - A driver gets its clock (`now`, in seconds), the peer lifetime and the largest numWant
- *   from its PeerStoreContext, so tests can drive expiry with a fake clock.
+ *   from its PeerStoreContext, so tests can drive expiry with a fake clock. Callers never pass
+ *   a numWant above that largest one.
+ * - Calls may overlap (a shared driver is awaited while others start); each call is atomic:
+ *   two announces at the same moment both land, and each sees the other or is seen by it.
+ * - A peer of any other length than 6 or 18 bytes is a caller error (the memory driver throws
+ *   a RangeError).
  *
  * `peerStoreSuite` (in `shoal/testing`) checks every documented behaviour against a driver.
  */
@@ -21,14 +26,15 @@ export interface PeerStore {
   /**
    * One announce in one call (a shared driver does it in one round trip): applies the request
    * to the swarm of `req.infoHashKey`, then fills `res` with the swarm's counts after the write
-   * and up to `numWant` peers of `req.family` (`res.peers`, `res.peerCount`, `res.family`):
+   * and min(`numWant`, peers it may be given) distinct peers of `req.family` (`res.peers`
+   * holds exactly `res.peerCount` compact records, and is empty when there are none):
    * - `stopped`: the peer is removed; no peers are returned.
    * - `left == 0` or event `completed`: the peer is (or becomes) a seeder; `completed` from a
    *   peer that was not already a seeder counts one download.
    * - otherwise the peer is (or becomes) a leecher; a seeder that leeches again moves back.
    * The announcing peer is never returned, and seeders are given only leechers. Which peers are
-   * returned, when there are more than `numWant`, is the driver's choice but must not always
-   * favour the same ones. `res.peers` may be a view of a buffer the driver reuses: callers read
+   * returned, when there are more than `numWant`, is random: every candidate has a fair chance
+   * on every announce. `res.peers` may be a view of a buffer the driver reuses: callers read
    * it before the next call on the same store.
    */
   announce(req: AnnounceRequest, numWant: number, res: AnnounceResponse): void | Promise<void>;
@@ -56,8 +62,9 @@ export interface PeerStore {
 
   /**
    * Expiry, now: drops every peer whose last announce or put is older than the peer lifetime
-   * (to the driver's documented resolution). A swarm left with no peers may be forgotten, its
-   * download count with it. Drivers may also expire in the background; until swept, an expired
+   * (to the driver's documented resolution, at most lifetime/16), however long it has been since
+   * the last sweep. A swarm left with no peers may be forgotten here, its download count with
+   * it; `stopped` and deletes keep the count of a swarm they empty. Drivers may also expire in the background; until swept, an expired
    * peer may still be returned.
    */
   sweep(): void | Promise<void>;

@@ -23,10 +23,7 @@ export class DriverRegistry<D extends object> {
       throw new ShoalError('SHOAL_E_DRIVER_NAME', `bad ${this.kind} name: "${name}"`);
     }
     if (this.loaders.has(name)) {
-      throw new ShoalError(
-        'SHOAL_E_DRIVER_EXISTS',
-        `${this.kind} "${name}" is already registered`,
-      );
+      throw new ShoalError('SHOAL_E_DRIVER_EXISTS', `${this.kind} "${name}" is already registered`);
     }
     this.loaders.set(name, loader);
   }
