@@ -10,3 +10,31 @@ export { bencode, bdecode } from './bittorrent/bencode.js';
 export type { PeerStore } from './store/peer-store.js';
 export type { Hook } from './middleware/hook.js';
 export { MemoryPeerStore } from './store/memory/memory-peer-store.js';
+export type { IPStore } from './store/ip-store.js';
+export type { StringStore } from './store/string-store.js';
+export type {
+  DriverContext,
+  PeerStoreContext,
+  StoreDriver,
+  PeerStoreDriver,
+  IPStoreDriver,
+  StringStoreDriver,
+} from './store/driver.js';
+export {
+  DriverRegistry,
+  peerStoreDrivers,
+  ipStoreDrivers,
+  stringStoreDrivers,
+} from './store/registry.js';
+export type { DriverLoader } from './store/registry.js';
+export { MemoryStringStore } from './store/memory/memory-string-store.js';
+export { parseNetwork, maskNetwork } from './bittorrent/cidr.js';
+export type { Network } from './bittorrent/cidr.js';
+export type { HookContext, HookType } from './middleware/hook-type.js';
+export { hookTypes } from './middleware/hook-registry.js';
+export { HookChain } from './middleware/hook-chain.js';
+export { ListHook } from './middleware/hooks/list-hook.js';
+export type { ListMode } from './middleware/hooks/list-hook.js';
+export { InfoHashListHook, parseInfoHash } from './middleware/hooks/infohash-list-hook.js';
+export { ClientListHook, parseClientPrefix } from './middleware/hooks/client-list-hook.js';
+export { IPListHook, parseIPEntry } from './middleware/hooks/ip-list-hook.js';

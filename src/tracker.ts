@@ -8,8 +8,9 @@ import type { Logger } from './log/logger.js';
 import type { Hook } from './middleware/hook.js';
 import { HookChain } from './middleware/hook-chain.js';
 import { SwarmLogic } from './middleware/swarm-logic.js';
-import { MemoryPeerStore } from './store/memory/memory-peer-store.js';
+import { createConfiguredHooks } from './middleware/configured-hooks.js';
 import type { PeerStore } from './store/peer-store.js';
+import { StoreSet } from './store/store-set.js';
 
 /** A bound socket. */
 export interface BoundAddress {
@@ -22,6 +23,12 @@ export interface BoundAddress {
 export interface Tracker {
   readonly config: ShoalConfig;
   readonly store: PeerStore;
+  /**
+   * Every hook by name, configured ones first, in the order they run. The built-in lists
+   * (InfoHashListHook, ClientListHook, IPListHook) expose their `store`: a change made through
+   * it, or their `add`/`remove`, takes effect from the next announce.
+   */
+  readonly hooks: ReadonlyMap<string, Hook>;
   readonly httpAddresses: readonly BoundAddress[];
   readonly udpAddresses: readonly BoundAddress[];
   /** UDP I/O: 'batch' (native recvmmsg/sendmmsg), 'dgram', or 'none' (no UDP listener). */
@@ -29,6 +36,11 @@ export interface Tracker {
   /** HTTP connections: 'native' (addon accept/read/write), 'net', or 'none' (no HTTP listener). */
   readonly httpIo: 'native' | 'net' | 'none';
   readonly log: Logger;
+  /**
+   * Re-reads what hooks loaded from files (SIGHUP). A hook that fails keeps its previous state
+   * and is logged (SHOAL_E_RELOAD); resolves with the names of the hooks that failed.
+   */
+  reload(): Promise<string[]>;
   /** Stops accepting, finishes in-flight requests, closes sockets and the store. */
   close(): Promise<void>;
 }
@@ -36,10 +48,14 @@ export interface Tracker {
 export interface CreateTrackerOptions {
   /** Use this logger instead of one made from `config.log`. */
   logger?: Logger;
-  /** Use this PeerStore instead of the memory store. */
+  /** Use this PeerStore instead of the one `storage.peers` names. */
   store?: PeerStore;
-  /** Hooks run around every announce, in this order (see Hook). */
+  /** Hooks run around every announce after the configured ones, in this order (see Hook). */
   hooks?: readonly Hook[];
+  /** Directory relative file names in the config are resolved against (default: the cwd). */
+  baseDir?: string;
+  /** Clock in whole seconds given to the stores (tests). */
+  now?: () => number;
 }
 
 /** Seconds clients are told to wait after an internal failure (BEP 31). */
@@ -68,17 +84,40 @@ export async function createTracker(
   const config = parseConfig(input);
   const log = options.logger ?? createLogger(config.log.level);
   const a = config.announce;
-  const store =
-    options.store ??
-    new MemoryPeerStore({ peerLifetime: a.peerLifetime, maxNumWant: a.maxNumwant });
-  const hooks =
-    options.hooks === undefined || options.hooks.length === 0
-      ? null
-      : new HookChain(options.hooks, (err, hook) =>
-          log.error({ err, hook, code: 'SHOAL_E_HOOK' }, 'post-announce hook failed'),
-        );
+  const stores = new StoreSet(
+    config.storage,
+    log,
+    options.now ?? ((): number => Math.floor(Date.now() / 1000)),
+  );
+  let store: PeerStore | null = options.store ?? null;
+  let hookList: Hook[] = [];
+  let chain: HookChain | null = null;
+  try {
+    store ??= await stores.openPeerStore(a.peerLifetime, a.maxNumwant);
+    const baseDir = options.baseDir ?? process.cwd();
+    hookList = await createConfiguredHooks(config.hooks, (name) => ({
+      name,
+      log,
+      baseDir,
+      openStringStore: (ns = name) => stores.openStringStore(ns),
+      openIPStore: (ns = name) => stores.openIPStore(ns),
+    }));
+    hookList.push(...(options.hooks ?? []));
+    chain =
+      hookList.length === 0
+        ? null
+        : new HookChain(hookList, (err, hook) =>
+            log.error({ err, hook, code: 'SHOAL_E_HOOK' }, 'post-announce hook failed'),
+          );
+  } catch (err) {
+    await Promise.allSettled(hookList.map(async (h) => h.close?.()));
+    await Promise.allSettled([stores.close(), options.store?.close()]);
+    throw err;
+  }
+  const peerStore = store;
+  const hooks = chain;
   const logic = new SwarmLogic(
-    store,
+    peerStore,
     {
       interval: a.interval,
       minInterval: a.minInterval,
@@ -119,7 +158,9 @@ export async function createTracker(
   const closeAll = async (): Promise<void> => {
     const grace = config.shutdown.graceSeconds * 1000;
     await Promise.all([http.close(grace), udp.close(grace)]);
-    await store.close();
+    await Promise.allSettled(hookList.map(async (h) => h.close?.()));
+    // A store passed in is closed here; the ones opened from `storage` by the StoreSet.
+    await Promise.all([options.store?.close(), stores.close()]);
   };
 
   async function bindAll(
@@ -163,12 +204,27 @@ export async function createTracker(
   let closing: Promise<void> | null = null;
   return {
     config,
-    store,
+    store: peerStore,
+    hooks: new Map(hookList.map((h) => [h.name, h])),
     httpAddresses,
     udpAddresses,
     udpIo: udp.mode,
     httpIo: http.mode,
     log,
+    reload: async () => {
+      const failed: string[] = [];
+      for (const h of hookList) {
+        if (h.reload === undefined) continue;
+        try {
+          await h.reload();
+        } catch (err) {
+          failed.push(h.name);
+          log.error({ err, hook: h.name, code: 'SHOAL_E_RELOAD' }, 'hook reload failed');
+        }
+      }
+      log.info({ failed }, 'reloaded');
+      return failed;
+    },
     close: () => (closing ??= closeAll()),
   };
 }

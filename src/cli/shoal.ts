@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig } from '../config/config.js';
 import type { ShoalConfigInput } from '../config/config.js';
 import { loadConfigFile } from '../config/load-config.js';
+import { dirname, resolve } from 'node:path';
+import { checkConfiguredHooks } from '../middleware/configured-hooks.js';
+import { checkStorageDrivers } from '../store/store-set.js';
 import { createTracker } from '../tracker.js';
 
 const USAGE = `usage: shoal [--config FILE] [--check] [--version] [--help]
@@ -48,13 +51,13 @@ async function main(): Promise<number> {
     return 0;
   }
   let config: ShoalConfigInput;
+  // Relative file names in the config (list files) are relative to the config file.
+  const baseDir = args.config === undefined ? process.cwd() : dirname(resolve(args.config));
   try {
-    if (args.config === undefined) {
-      config = {};
-      parseConfig(config);
-    } else {
-      config = await loadConfigFile(args.config);
-    }
+    config = args.config === undefined ? {} : await loadConfigFile(args.config);
+    const parsed = parseConfig(config);
+    checkStorageDrivers(parsed.storage);
+    await checkConfiguredHooks(parsed.hooks);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`shoal: ${err.message}\n`);
@@ -69,7 +72,7 @@ async function main(): Promise<number> {
 
   let tracker;
   try {
-    tracker = await createTracker(config);
+    tracker = await createTracker(config, { baseDir });
   } catch (err) {
     process.stderr.write(`shoal: ${(err as Error).message}\n`);
     return 1;
@@ -110,6 +113,8 @@ async function main(): Promise<number> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // SIGHUP: re-read list files; failures are logged by reload and leave the lists as they were.
+    process.on('SIGHUP', () => void tracker.reload());
   });
 }
 

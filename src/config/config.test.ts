@@ -58,6 +58,12 @@ describe('parseConfig defaults', () => {
     udp: { socketBufferBytes: 4 * 1024 * 1024, batch: true },
     log: { level: 'info' },
     shutdown: { graceSeconds: 5 },
+    storage: {
+      peers: { driver: 'memory', options: {} },
+      ips: { driver: 'memory', options: {} },
+      strings: { driver: 'memory', options: {} },
+    },
+    hooks: [],
   };
 
   it('fills every default for an empty, null or undefined config', () => {
@@ -241,6 +247,47 @@ describe('parseConfig cross-key rules', () => {
     assert.deepEqual(
       l.map((x) => x.split(':')[0]),
       ['announce.minInterval', 'announce.numwant', 'announce.peerLifetime'],
+    );
+  });
+});
+
+describe('parseConfig storage and hooks', () => {
+  it('takes a driver and its options per kind, independently', () => {
+    const c = parseConfig({
+      storage: { strings: { driver: 'chain', options: { path: '/var/lib/shoal' } } },
+    });
+    assert.deepEqual(c.storage.strings, { driver: 'chain', options: { path: '/var/lib/shoal' } });
+    assert.deepEqual(c.storage.peers, { driver: 'memory', options: {} });
+  });
+
+  it('keeps hook entries in order with their own options', () => {
+    const c = parseConfig({
+      hooks: [
+        { type: 'ip-list', mode: 'deny', entries: ['10.0.0.0/8'] },
+        { type: 'infohash-list', name: 'dmca', mode: 'deny' },
+      ],
+    });
+    assert.deepEqual(
+      c.hooks.map((h) => [h.type, h.name]),
+      [
+        ['ip-list', undefined],
+        ['infohash-list', 'dmca'],
+      ],
+    );
+    assert.deepEqual(c.hooks[0]!['entries'], ['10.0.0.0/8']);
+  });
+
+  it('names bad drivers, hook types and clashing hook names', () => {
+    const msg = problems({
+      storage: { peers: { driver: 'no such', extra: 1 } },
+      hooks: [{ type: 'client-list' }, { name: 'x' }],
+    });
+    assert.match(msg, /storage\.peers\.driver: expected a driver name/);
+    assert.match(msg, /unknown key in storage\.peers: extra/);
+    assert.match(msg, /hooks\.1\.type: /);
+    assert.match(
+      problems({ hooks: [{ type: 'client-list' }, { type: 'client-list', mode: 'deny' }] }),
+      /hooks\.1\.name: hook name "client-list" is already used/,
     );
   });
 });

@@ -27,6 +27,25 @@ const network = z.string().refine(
   { message: 'expected an IP address or CIDR network such as 10.0.0.0/8 or fd00::/8' },
 );
 
+const NAME = /^[a-z0-9][a-z0-9._-]*$/i;
+
+/** `storage.<kind>`: which driver holds that kind of state, and the driver's own options. */
+const driverChoice = z
+  .strictObject({
+    driver: z.string().regex(NAME, 'expected a driver name such as memory').default('memory'),
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .prefault({});
+
+/**
+ * One entry of `hooks`: its type (a built-in or a registered one), an optional unique name
+ * (default: the type), and the type's own options beside them, checked by the type itself.
+ */
+const hookEntry = z.looseObject({
+  type: z.string().regex(NAME, 'expected a hook type such as infohash-list'),
+  name: z.string().regex(NAME, 'expected letters, digits, ".", "_" or "-"').optional(),
+});
+
 /** Every key, its type and its default. shoal.example.yaml documents each one. */
 export const configSchema = z
   .strictObject({
@@ -92,8 +111,28 @@ export const configSchema = z
         graceSeconds: seconds(0, 300).default(5),
       })
       .prefault({}),
+    storage: z
+      .strictObject({
+        peers: driverChoice,
+        ips: driverChoice,
+        strings: driverChoice,
+      })
+      .prefault({}),
+    hooks: z.array(hookEntry).default([]),
   })
   .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    c.hooks.forEach((h, i) => {
+      const name = h.name ?? h.type;
+      if (names.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hooks', i, 'name'],
+          message: `hook name "${name}" is already used: give each hook of one type its own name`,
+        });
+      }
+      names.add(name);
+    });
     if (c.announce.minInterval > c.announce.interval) {
       ctx.addIssue({
         code: 'custom',

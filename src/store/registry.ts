@@ -77,7 +77,7 @@ export const ipStoreDrivers = new DriverRegistry<IPStoreDriver>('ip store');
 export const stringStoreDrivers = new DriverRegistry<StringStoreDriver>('string store');
 
 peerStoreDrivers.register('memory', async () => (await import('./memory/drivers.js')).memoryPeers);
-// ipStoreDrivers: memory registered with the memory IPStore.
+ipStoreDrivers.register('memory', async () => (await import('./memory/drivers.js')).memoryIPs);
 stringStoreDrivers.register(
   'memory',
   async () => (await import('./memory/drivers.js')).memoryStrings,

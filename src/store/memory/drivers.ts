@@ -1,4 +1,5 @@
-import type { PeerStoreDriver, StringStoreDriver } from '../driver.js';
+import type { IPStoreDriver, PeerStoreDriver, StringStoreDriver } from '../driver.js';
+import { MemoryIPStore } from './memory-ip-store.js';
 import { MemoryPeerStore } from './memory-peer-store.js';
 import { MemoryStringStore } from './memory-string-store.js';
 
@@ -22,6 +23,14 @@ export const memoryPeers: PeerStoreDriver = {
       now: ctx.now,
       ...(sweepInterval === undefined ? {} : { sweepInterval }),
     });
+  },
+};
+
+/** `storage.ips.driver: memory`. */
+export const memoryIPs: IPStoreDriver = {
+  create(options) {
+    noOptions('ip store', options);
+    return new MemoryIPStore();
   },
 };
 
