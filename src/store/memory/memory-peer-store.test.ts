@@ -162,6 +162,19 @@ describe('MemoryPeerStore', () => {
     assert.equal(s.swarmCount, 1, 'stopping in an unknown swarm creates nothing');
   });
 
+  it('keeps a swarm emptied by stops and deletes until the sweep frees it', () => {
+    const s = make();
+    const other = Buffer.alloc(20, 2);
+    announce(s, req(peer4(1), 5));
+    announce(s, req(peer4(1), 5, EVENT_STOPPED));
+    s.putLeecher(other.toString('latin1'), peer4(2));
+    assert.equal(s.deleteLeecher(other.toString('latin1'), peer4(2)), true);
+    assert.equal(s.swarmCount, 2, 'emptied swarms are not freed on the request path');
+    assert.equal(s.peerCount(), 0);
+    s.sweep();
+    assert.equal(s.swarmCount, 0, 'the sweep frees them');
+  });
+
   it('expires peers after their lifetime and frees empty swarms', () => {
     let now = 1000;
     const s = make(() => now, 60);

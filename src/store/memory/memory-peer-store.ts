@@ -146,7 +146,8 @@ export class MemoryPeerStore implements PeerStore {
       res.complete = swarm.complete;
       res.incomplete = swarm.incomplete;
       res.downloaded = swarm.downloaded;
-      if (swarm.empty && swarm.downloaded === 0) this.drop(req.infoHashKey, swarm);
+      // An emptied swarm stays until the sweep frees it: a peer that stops and starts again
+      // (or the next peer of a one-peer swarm) does not pay for a new swarm each time.
       return;
     }
 
@@ -258,20 +259,12 @@ export class MemoryPeerStore implements PeerStore {
       : list.search(peer, list.seeders, list.count);
     if (i < 0) return false;
     list.removeAt(i);
-    if (swarm.empty && swarm.downloaded === 0) this.drop(infoHashKey, swarm);
     return true;
   }
 
   /** Current tick, unwrapped; a peer's last-seen tick is stored as its low byte. */
   private fullTick(): number {
     return Math.floor(this.now() / this.tickSeconds);
-  }
-
-  private drop(key: string, swarm: Swarm): void {
-    swarm.v4?.release();
-    swarm.v6?.release();
-    swarm.v4 = swarm.v6 = null;
-    this.swarms.delete(key);
   }
 
   /** Bytes the peer arrays hold from the OS (slab pages). */
