@@ -22,8 +22,25 @@ export const SCRATCH = process.env.SHOAL_BENCH_SCRATCH ?? '/tmp/shoal-bench';
 export const LOADGEN = path.join(SCRATCH, 'loadgen');
 export const UDPLOAD = path.join(LOADGEN, 'udpload');
 
-export const TRACKERS = ['shoal', 'opentracker', 'bittorrent-tracker'];
-export const DEFAULT_PORTS = { shoal: 27100, opentracker: 26969, 'bittorrent-tracker': 26980 };
+export const TRACKERS = ['shoal', 'opentracker', 'bittorrent-tracker', 'shoal-hooks'];
+/** Run when --only is not given; `shoal-hooks` is asked for by name. */
+export const DEFAULT_TRACKERS = ['shoal', 'opentracker', 'bittorrent-tracker'];
+export const DEFAULT_PORTS = {
+  shoal: 27100,
+  opentracker: 26969,
+  'bittorrent-tracker': 26980,
+  'shoal-hooks': 27200,
+};
+
+/**
+ * `shoal-hooks`: Shoal with every built-in list hook configured and empty, to show what the
+ * hook chain costs an announce that every list lets through.
+ */
+export const EMPTY_HOOKS_YAML =
+  `hooks:\n` +
+  `  - { type: ip-list, mode: deny, entries: [] }\n` +
+  `  - { type: client-list, mode: deny, entries: [] }\n` +
+  `  - { type: infohash-list, mode: deny, entries: [] }\n`;
 
 export function log(msg) {
   console.error(`[${new Date().toTimeString().slice(0, 8)}] ${msg}`);
@@ -193,6 +210,7 @@ export function writeShoalConfig(file, port, extra = '') {
 export function startCommand(tracker, port, { shoalConfig } = {}) {
   switch (tracker) {
     case 'shoal':
+    case 'shoal-hooks':
       return `${sq(process.execPath)} ${sq(SHOAL_CLI)} --config ${sq(shoalConfig)}`;
     case 'opentracker':
       return `${sq(path.join(LOADGEN, 'peers', 'opentracker.sh'))} ${port} ${port}`;

@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   DEFAULT_PORTS,
+  DEFAULT_TRACKERS,
+  EMPTY_HOOKS_YAML,
   LOADGEN,
   ROOT,
   SCRATCH,
@@ -30,8 +32,9 @@ Runs loadgen's bench.sh (tracker on CPU 0, load generator on CPU 1) for each tra
 req/s, req per tracker CPU-second, peak RSS and the limiting side for http-keepalive, http-close
 and udp, plus Shoal's ratios to the other trackers.
 
-  --only LIST      trackers to run, comma-separated: shoal,opentracker,bittorrent-tracker
-                   (aliases ot, bt)                                  [all three]
+  --only LIST      trackers to run, comma-separated: shoal,opentracker,bittorrent-tracker,
+                   shoal-hooks (Shoal with every list hook configured, empty)
+                   (aliases ot, bt)                       [shoal,opentracker,bittorrent-tracker]
   --skip-bt        leave out bittorrent-tracker (its warm-up alone takes ~90 s)
   --duration N     seconds per test (BENCH_DURATION)                 [10]
   --warmup N       UDP announces in the warm-up (BENCH_WARMUP)       [600000]
@@ -55,7 +58,7 @@ if (opts.help) {
   console.log(HELP);
   process.exit(0);
 }
-let trackers = opts.only ? parseOnly(opts.only) : [...TRACKERS];
+let trackers = opts.only ? parseOnly(opts.only) : [...DEFAULT_TRACKERS];
 if (opts['skip-bt']) trackers = trackers.filter((t) => t !== 'bittorrent-tracker');
 if (!trackers.length) die('no tracker selected');
 const duration = opts.duration ?? Number(process.env.BENCH_DURATION ?? 10);
@@ -101,8 +104,13 @@ if (opts.warmup !== undefined) env.BENCH_WARMUP = String(opts.warmup);
 /** Runs bench.sh once; resolves to { ok, rows: {test: row}, notes: {test: [..]}, file }. */
 function benchOnce(tracker, label) {
   const port = freePort(DEFAULT_PORTS[tracker]);
-  const shoalConfig =
-    tracker === 'shoal' ? writeShoalConfig(path.join(outDir, `${label}.yaml`), port) : undefined;
+  const shoalConfig = tracker.startsWith('shoal')
+    ? writeShoalConfig(
+        path.join(outDir, `${label}.yaml`),
+        port,
+        tracker === 'shoal-hooks' ? EMPTY_HOOKS_YAML : '',
+      )
+    : undefined;
   const cmd = startCommand(tracker, port, { shoalConfig });
   const file = path.join(outDir, `${label}.txt`);
   const out = fs.createWriteStream(file);
