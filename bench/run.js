@@ -12,7 +12,6 @@ import {
   LOADGEN,
   ROOT,
   SCRATCH,
-  TRACKERS,
   die,
   freePort,
   log,
