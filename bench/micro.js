@@ -5,8 +5,17 @@ import { writeAnnounce } from '../dist/bittorrent/response-writer.js';
 import { parseAnnounceQuery } from '../dist/frontend/http/query.js';
 import { ConnectionIds } from '../dist/frontend/udp/connection-id.js';
 import { MemoryPeerStore } from '../dist/store/memory/memory-peer-store.js';
+import { MemoryIPStore } from '../dist/store/memory/memory-ip-store.js';
+import { MemoryStringStore } from '../dist/store/memory/memory-string-store.js';
+import { ClientListHook } from '../dist/middleware/hooks/client-list-hook.js';
+import { InfoHashListHook } from '../dist/middleware/hooks/infohash-list-hook.js';
+import { IPListHook } from '../dist/middleware/hooks/ip-list-hook.js';
+
+// `node bench/micro.js hooks` runs only the list hooks.
+const only = process.argv[2];
 
 function bench(name, iterations, fn) {
+  if (only !== undefined && !name.toLowerCase().includes(only)) return;
   for (let i = 0; i < Math.min(iterations, 20000); i++) fn(i); // warm up the JIT
   const start = process.hrtime.bigint();
   for (let i = 0; i < iterations; i++) fn(i);
@@ -63,3 +72,21 @@ const ids = new ConnectionIds(Buffer.alloc(16, 7));
 const id = Buffer.alloc(8);
 ids.issue(ip, 4, id, 0);
 bench('ConnectionIds.verify', 1000000, () => ids.verify(ip, 4, id, 0));
+
+// List hooks: what an announce pays for each built-in list that lets it through (deny lists
+// with one entry that does not match).
+const hreq = new AnnounceRequest();
+hreq.infoHash = Buffer.alloc(20, 7);
+hreq.infoHashKey = hreq.infoHash.toString('latin1');
+hreq.peerId = Buffer.from('-qB4250-abcdefghijkl');
+hreq.peer = Buffer.from([10, 0, 0, 1, 0x1a, 0xe1]);
+hreq.clientIp = hreq.peer.subarray(0, 4);
+const ihHook = new InfoHashListHook('ih', 'deny', new MemoryStringStore());
+await ihHook.add('ab'.repeat(20));
+const clHook = new ClientListHook('cl', 'deny', new MemoryStringStore());
+await clHook.add('-XX');
+const ipHook = new IPListHook('ip', 'deny', new MemoryIPStore());
+await ipHook.add('192.168.0.0/16');
+bench('hooks: infohash-list (deny, miss)', 2000000, () => ihHook.preAnnounce(hreq));
+bench('hooks: client-list (deny, miss)', 2000000, () => clHook.preAnnounce(hreq));
+bench('hooks: ip-list (deny, miss)', 2000000, () => ipHook.preAnnounce(hreq));

@@ -18,6 +18,14 @@ export function parseIPEntry(text: string): IPEntry {
   return { net: parseNetwork(text), single: !text.includes('/') };
 }
 
+/** True if `a` is the first `len` bytes of `b`: a plain loop, since Buffer#compare with offsets
+ * crosses into C++ and cost more than the whole trie lookup. */
+function sameAddress(a: Buffer, b: Buffer, len: number): boolean {
+  if (a.length !== len) return false;
+  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Bans (deny) or admits only (allow) addresses and networks. Both the address the request came
  * from and the address the peer announced (they differ only when `announce.trustClientIp`
@@ -56,7 +64,7 @@ export class IPListHook extends ListHook<IPEntry> {
     const peer = req.peer;
     const ipLen = peer.length - 2;
     let r: boolean | Promise<boolean>;
-    if (ipLen === client.length && peer.compare(client, 0, ipLen, 0, ipLen) === 0) {
+    if (sameAddress(client, peer, ipLen)) {
       r = this.store.contains(client);
     } else {
       const both = [client, peer.subarray(0, ipLen)];
