@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { bdecode } from '../bittorrent/bencode.js';
@@ -118,4 +118,66 @@ describe('shoal command', () => {
       first.child.kill('SIGKILL');
     }
   });
+
+  it('--check names a bad hook option, an unknown hook type and an unknown driver', async () => {
+    const cases: [string, RegExp][] = [
+      ['hooks:\n  - { type: ip-list, mode: ban }\n', /hooks\.0 \(ip-list\): mode: /],
+      ['hooks:\n  - { type: nope }\n', /hooks\.0 \(nope\): unknown hook type "nope"/],
+      ['storage:\n  ips: { driver: nope }\n', /storage\.ips\.driver: unknown driver "nope"/],
+      [
+        "hooks:\n  - { type: infohash-list, mode: deny, entries: ['xyz'] }\n",
+        /entries\.0: not an info hash/,
+      ],
+    ];
+    for (const [yaml, message] of cases) {
+      const p = run(['--config', await tempConfig(yaml), '--check']);
+      assert.equal(await exitCode(p.child), 2, yaml);
+      assert.match(p.err(), message);
+    }
+  });
+
+  it('re-reads list files on SIGHUP, relative to the config file', async () => {
+    const cfg = await tempConfig(
+      "listen:\n  http: ['127.0.0.1:0']\n  udp: []\nlog:\n  level: info\n" +
+        'hooks:\n  - { type: ip-list, name: bans, mode: deny, file: bans.txt }\n',
+    );
+    const bans = join(dirname(cfg), 'bans.txt');
+    await writeFile(bans, '# nobody yet\n');
+    const p = run(['--config', cfg]);
+    try {
+      const url = await startUrl(p);
+      const announce = async (): Promise<Record<string, unknown>> => {
+        const res = await fetch(
+          `${url}?info_hash=${'%BB'.repeat(20)}&peer_id=-TT0001-abcdefghijkl&port=7000&left=10`,
+        );
+        return bdecode(new Uint8Array(await res.arrayBuffer())) as Record<string, unknown>;
+      };
+      assert.equal((await announce())['incomplete'], 1);
+      await writeFile(bans, '127.0.0.0/8\n');
+      p.child.kill('SIGHUP');
+      const deadline = Date.now() + 10_000;
+      while (!/"msg":"reloaded"/.test(p.out()) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(p.out(), /"msg":"reloaded"/);
+      assert.equal(
+        String((await announce())['failure reason']),
+        'your address is banned from this tracker',
+      );
+      assert.equal(p.child.exitCode, null, 'SIGHUP does not stop the tracker');
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
 });
+
+/** Waits for the start line and returns the announce URL it lists. */
+async function startUrl(p: ReturnType<typeof run>): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const m = /"(http:\/\/127\.0\.0\.1:\d+\/announce)"/.exec(p.out());
+    if (m !== null) return m[1]!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no start line; stdout: ${p.out()} stderr: ${p.err()}`);
+}
