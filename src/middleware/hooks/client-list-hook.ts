@@ -1,9 +1,9 @@
 import type { AnnounceRequest } from '../../bittorrent/announce.js';
-import { ClientError } from '../../bittorrent/errors.js';
 import type { StringStore } from '../../store/string-store.js';
 import type { HookType } from '../hook-type.js';
-import { ListHook, checkListOptions } from './list-hook.js';
+import { listHookType } from './list-hook.js';
 import type { ListMode } from './list-hook.js';
+import { StringListHook } from './string-list-hook.js';
 
 /** Longest prefix matched: `-XX1234-` (Azureus style) is 8 characters. */
 export const MAX_CLIENT_PREFIX = 8;
@@ -36,40 +36,26 @@ export function parseClientPrefix(text: string): string {
  * A peer_id matches when any of its first 1..8 characters is a stored prefix: up to eight set
  * lookups, which keeps any StringStore usable and lets a prefix be added at runtime.
  */
-export class ClientListHook extends ListHook<string> {
-  readonly store: StringStore;
-  private readonly allow: boolean;
-
+export class ClientListHook extends StringListHook {
   constructor(name: string, mode: ListMode, store: StringStore) {
-    super(name, mode);
-    this.store = store;
-    this.allow = mode === 'allow';
+    super(name, mode, store, {
+      notListed: 'client is not allowed on this tracker',
+      listed: 'client is not allowed on this tracker',
+    });
   }
 
   parse(text: string): string {
     return parseClientPrefix(text);
   }
 
-  protected keyOf(prefix: string): string {
-    return prefix;
-  }
-
-  protected addParsed(prefix: string): void | Promise<void> {
-    return this.store.put(prefix);
-  }
-
-  protected removeParsed(prefix: string): boolean | Promise<boolean> {
-    return this.store.remove(prefix);
-  }
-
   preAnnounce(req: AnnounceRequest): void | Promise<void> {
     const prefixes = this.prefixesOf(req.peerId);
     for (let n = 0; n < prefixes.length; n++) {
       const r = this.store.has(prefixes[n]!);
-      if (r === true) return this.decide(true);
+      if (r === true) return this.verdict(true);
       if (r !== false) return this.matchAsync(prefixes, n, r);
     }
-    return this.decide(false);
+    return this.verdict(false);
   }
 
   // Hot path: the first 8 bytes of peer ids repeat (one value per client version), so their
@@ -107,23 +93,12 @@ export class ClientListHook extends ListHook<string> {
       pending.push(Promise.resolve(this.store.has(prefixes[n]!)));
     }
     const found = (await Promise.all(pending)).includes(true);
-    this.decide(found);
-  }
-
-  private decide(found: boolean): void {
-    if (found !== this.allow) throw new ClientError('client is not allowed on this tracker');
+    this.verdict(found);
   }
 }
 
 /** `type: client-list` — options: `mode` (allow|deny), `file`, `entries` (peer_id prefixes). */
-export const clientListType: HookType = {
-  check(options) {
-    checkListOptions(options, parseClientPrefix);
-  },
-  async create(options, ctx) {
-    const opts = checkListOptions(options, parseClientPrefix);
-    const hook = new ClientListHook(ctx.name, opts.mode, await ctx.openStringStore());
-    await hook.seed(opts, ctx.baseDir);
-    return hook;
-  },
-};
+export const clientListType: HookType = listHookType(
+  parseClientPrefix,
+  async (name, mode, ctx) => new ClientListHook(name, mode, await ctx.openStringStore()),
+);

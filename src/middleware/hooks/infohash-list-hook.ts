@@ -1,9 +1,9 @@
 import type { AnnounceRequest } from '../../bittorrent/announce.js';
-import { ClientError } from '../../bittorrent/errors.js';
 import type { StringStore } from '../../store/string-store.js';
 import type { HookType } from '../hook-type.js';
-import { ListHook, checkListOptions } from './list-hook.js';
+import { listHookType } from './list-hook.js';
 import type { ListMode } from './list-hook.js';
+import { StringListHook } from './string-list-hook.js';
 
 const HEX = /^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/;
 
@@ -17,58 +17,27 @@ export function parseInfoHash(text: string): string {
 }
 
 /** Rejects announces for info hashes not on (allow) or on (deny) a StringStore list. */
-export class InfoHashListHook extends ListHook<string> {
-  readonly store: StringStore;
-  private readonly allow: boolean;
-
+export class InfoHashListHook extends StringListHook {
   constructor(name: string, mode: ListMode, store: StringStore) {
-    super(name, mode);
-    this.store = store;
-    this.allow = mode === 'allow';
+    super(name, mode, store, {
+      notListed: 'torrent is not registered on this tracker',
+      listed: 'torrent is not allowed on this tracker',
+    });
   }
 
   parse(text: string): string {
     return parseInfoHash(text);
   }
 
-  protected keyOf(key: string): string {
-    return key;
-  }
-
-  protected addParsed(key: string): void | Promise<void> {
-    return this.store.put(key);
-  }
-
-  protected removeParsed(key: string): boolean | Promise<boolean> {
-    return this.store.remove(key);
-  }
-
   preAnnounce(req: AnnounceRequest): void | Promise<void> {
     const r = this.store.has(req.infoHashKey);
-    if (typeof r === 'boolean') return this.decide(r);
-    return r.then((found) => this.decide(found));
-  }
-
-  private decide(found: boolean): void {
-    if (found !== this.allow) {
-      throw new ClientError(
-        this.allow
-          ? 'torrent is not registered on this tracker'
-          : 'torrent is not allowed on this tracker',
-      );
-    }
+    if (typeof r === 'boolean') return this.verdict(r);
+    return r.then((found) => this.verdict(found));
   }
 }
 
 /** `type: infohash-list` — options: `mode` (allow|deny), `file`, `entries` (hex info hashes). */
-export const infoHashListType: HookType = {
-  check(options) {
-    checkListOptions(options, parseInfoHash);
-  },
-  async create(options, ctx) {
-    const opts = checkListOptions(options, parseInfoHash);
-    const hook = new InfoHashListHook(ctx.name, opts.mode, await ctx.openStringStore());
-    await hook.seed(opts, ctx.baseDir);
-    return hook;
-  },
-};
+export const infoHashListType: HookType = listHookType(
+  parseInfoHash,
+  async (name, mode, ctx) => new InfoHashListHook(name, mode, await ctx.openStringStore()),
+);

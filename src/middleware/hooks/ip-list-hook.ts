@@ -1,10 +1,9 @@
 import type { AnnounceRequest } from '../../bittorrent/announce.js';
 import { maskNetwork, parseNetwork } from '../../bittorrent/cidr.js';
 import type { Network } from '../../bittorrent/cidr.js';
-import { ClientError } from '../../bittorrent/errors.js';
 import type { IPStore } from '../../store/ip-store.js';
 import type { HookType } from '../hook-type.js';
-import { ListHook, checkListOptions } from './list-hook.js';
+import { ListHook, listHookType } from './list-hook.js';
 import type { ListMode } from './list-hook.js';
 
 /** One IP list entry: a single address, or a network written with a `/prefix`. */
@@ -34,12 +33,13 @@ function sameAddress(a: Buffer, b: Buffer, len: number): boolean {
  */
 export class IPListHook extends ListHook<IPEntry> {
   readonly store: IPStore;
-  private readonly allow: boolean;
 
   constructor(name: string, mode: ListMode, store: IPStore) {
-    super(name, mode);
+    super(name, mode, {
+      notListed: 'your address is not allowed on this tracker',
+      listed: 'your address is banned from this tracker',
+    });
     this.store = store;
-    this.allow = mode === 'allow';
   }
 
   parse(text: string): IPEntry {
@@ -70,30 +70,13 @@ export class IPListHook extends ListHook<IPEntry> {
       const both = [client, peer.subarray(0, ipLen)];
       r = this.allow ? this.store.containsAll(both) : this.store.containsAny(both);
     }
-    if (typeof r === 'boolean') return this.decide(r);
-    return r.then((listed) => this.decide(listed));
-  }
-
-  private decide(listed: boolean): void {
-    if (listed !== this.allow) {
-      throw new ClientError(
-        this.allow
-          ? 'your address is not allowed on this tracker'
-          : 'your address is banned from this tracker',
-      );
-    }
+    if (typeof r === 'boolean') return this.verdict(r);
+    return r.then((listed) => this.verdict(listed));
   }
 }
 
 /** `type: ip-list` — options: `mode` (allow|deny), `file`, `entries` (addresses or CIDR). */
-export const ipListType: HookType = {
-  check(options) {
-    checkListOptions(options, parseIPEntry);
-  },
-  async create(options, ctx) {
-    const opts = checkListOptions(options, parseIPEntry);
-    const hook = new IPListHook(ctx.name, opts.mode, await ctx.openIPStore());
-    await hook.seed(opts, ctx.baseDir);
-    return hook;
-  },
-};
+export const ipListType: HookType = listHookType(
+  parseIPEntry,
+  async (name, mode, ctx) => new IPListHook(name, mode, await ctx.openIPStore()),
+);

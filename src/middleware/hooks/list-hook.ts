@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ClientError } from '../../bittorrent/errors.js';
 import type { Hook } from '../hook.js';
+import type { HookContext, HookType } from '../hook-type.js';
 import { readListFile } from './list-file.js';
 
 /** `allow`: only what the list holds passes. `deny`: what the list holds is rejected. */
@@ -46,13 +48,25 @@ export function checkListOptions(
 export abstract class ListHook<E> implements Hook {
   readonly name: string;
   readonly mode: ListMode;
+  protected readonly allow: boolean;
+  /** What a client is told: when an allow-list lacks it, and when a deny-list has it. */
+  private readonly rejections: { notListed: string; listed: string };
   /** The list file (absolute), and the entries its last read added, by canonical key. */
   private file: string | null = null;
   private fromFile = new Map<string, E>();
 
-  constructor(name: string, mode: ListMode) {
+  constructor(name: string, mode: ListMode, rejections: { notListed: string; listed: string }) {
     this.name = name;
     this.mode = mode;
+    this.allow = mode === 'allow';
+    this.rejections = rejections;
+  }
+
+  /** Admits or rejects (ClientError) an announce whose entry is or is not `listed`. */
+  protected verdict(listed: boolean): void {
+    if (listed !== this.allow) {
+      throw new ClientError(this.allow ? this.rejections.notListed : this.rejections.listed);
+    }
   }
 
   /** Parses one entry as written in a file or the config; throws a RangeError if it is bad. */
@@ -111,4 +125,25 @@ export abstract class ListHook<E> implements Hook {
     this.fromFile = parsed;
     return parsed.size;
   }
+}
+
+/**
+ * The hook type of a list: checks options with `parse`, builds the hook with `build` (which
+ * opens its store) and seeds it from `file` and `entries`.
+ */
+export function listHookType<E>(
+  parse: (text: string) => E,
+  build: (name: string, mode: ListMode, ctx: HookContext) => Promise<ListHook<E>>,
+): HookType {
+  return {
+    check(options) {
+      checkListOptions(options, parse);
+    },
+    async create(options, ctx) {
+      const opts = checkListOptions(options, parse);
+      const hook = await build(ctx.name, opts.mode, ctx);
+      await hook.seed(opts, ctx.baseDir);
+      return hook;
+    },
+  };
 }

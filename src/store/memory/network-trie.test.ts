@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { parseIP } from '../../bittorrent/address.js';
 import { maskNetwork, parseNetwork } from '../../bittorrent/cidr.js';
 import { NetworkTrie } from './network-trie.js';
+import { seededRandom } from '../suites/suite-support.js';
 
 /** An address's bytes from text. */
 function ip(s: string): Buffer {
@@ -20,17 +21,6 @@ function insert(t: NetworkTrie, net: string, flag = 1): boolean {
 function remove(t: NetworkTrie, net: string, flag = 1): boolean {
   const n = parseNetwork(net);
   return t.remove(n.bytes, n.prefix, flag);
-}
-
-/** A deterministic stream of 32-bit numbers (xorshift32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
 }
 
 describe('NetworkTrie', () => {
@@ -120,7 +110,7 @@ describe('NetworkTrie', () => {
     const addr = ip('2001:db8:8000:1:ffff:0:8000:1');
     for (let p = 1; p <= 128; p++) assert.equal(t.insert(addr, p, 1), true);
     assert.equal(t.nodeCount, 129);
-    const next = rng(7);
+    const next = seededRandom(7);
     const order = Array.from({ length: 128 }, (_, i) => i + 1);
     for (let i = order.length - 1; i > 0; i--) {
       const j = next() % (i + 1);
@@ -136,7 +126,7 @@ describe('NetworkTrie', () => {
 
   it('uses at most two nodes per entry and reuses freed nodes', () => {
     const t = new NetworkTrie(32);
-    const next = rng(42);
+    const next = seededRandom(42);
     const nets: [Buffer, number][] = [];
     const seen = new Set<string>();
     while (nets.length < 2000) {
