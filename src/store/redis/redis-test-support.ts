@@ -1,0 +1,103 @@
+import { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
+
+/**
+ * What the Redis driver tests share: where the test servers are, whether to run, and a clean
+ * keyspace per test. Tests need a real Redis (and a real Redis Cluster for the cluster cases):
+ * under CI (`CI=true`) an unreachable server fails the tests; elsewhere they are skipped with a
+ * message saying how to enable them.
+ */
+
+/** The single Redis the tests use (`SHOAL_TEST_REDIS`, default 127.0.0.1:6379). */
+export const TEST_REDIS_URL = process.env['SHOAL_TEST_REDIS'] ?? 'redis://127.0.0.1:6379';
+
+/** Nodes of the test Redis Cluster (`SHOAL_TEST_REDIS_CLUSTER`, default 127.0.0.1:7000). */
+export const TEST_REDIS_CLUSTER = (process.env['SHOAL_TEST_REDIS_CLUSTER'] ?? '127.0.0.1:7000')
+  .split(',')
+  .map((s) => s.trim());
+
+const IN_CI = process.env['CI'] === 'true';
+
+async function probe(kind: 'single' | 'cluster'): Promise<string | null> {
+  if (kind === 'single') {
+    const r = new Redis(TEST_REDIS_URL, {
+      lazyConnect: true,
+      connectTimeout: 1000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      await r.ping();
+      return null;
+    } catch (err) {
+      return `Redis not reachable at ${TEST_REDIS_URL} (${(err as Error).message})`;
+    } finally {
+      r.disconnect();
+    }
+  }
+  const [host, port] = TEST_REDIS_CLUSTER[0]!.split(':');
+  const r = new Redis(Number(port), host!, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    const info = String(await r.call('CLUSTER', 'INFO'));
+    if (!info.includes('cluster_state:ok'))
+      return `Redis Cluster at ${TEST_REDIS_CLUSTER[0]} is not ok`;
+    return null;
+  } catch (err) {
+    return `Redis Cluster not reachable at ${TEST_REDIS_CLUSTER[0]} (${(err as Error).message})`;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * Null when the test server is there. Otherwise: under CI, throws (the test file fails); on a
+ * laptop, returns the skip reason with how to enable the tests.
+ */
+export async function redisSkipReason(kind: 'single' | 'cluster'): Promise<string | null> {
+  const problem = await probe(kind);
+  if (problem === null) return null;
+  const how =
+    kind === 'single'
+      ? 'start one (redis-server --port 6379 --save "") or set SHOAL_TEST_REDIS'
+      : 'run bash scripts/start-redis-cluster.sh or set SHOAL_TEST_REDIS_CLUSTER';
+  if (IN_CI) throw new Error(`${problem}: Redis tests cannot be skipped under CI; ${how}`);
+  return `${problem}; to run these tests, ${how}`;
+}
+
+let counter = 0;
+
+/** A key prefix no other test (or test process) uses. */
+export function uniquePrefix(what: string): string {
+  return `shoal-test:${what}:${process.pid}:${Date.now().toString(36)}:${counter++}:`;
+}
+
+/** Deletes every key under `prefix` (on every master of a cluster). */
+export async function deletePrefix(client: RedisClient, prefix: string): Promise<void> {
+  const nodes: Redis[] = client instanceof Cluster ? client.nodes('master') : [client];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) {
+        // Keys of one node may still span slots: delete one at a time on a cluster.
+        if (client instanceof Cluster) for (const k of keys) await node.unlink(k);
+        else await node.unlink(...keys);
+      }
+    } while (cursor !== '0');
+  }
+}
+
+/** Escapes the glob characters of a SCAN MATCH pattern. */
+export function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
