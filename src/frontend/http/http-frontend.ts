@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { AnnounceRequest } from '../../bittorrent/announce.js';
 import type { AnnounceResponse, ScrapeEntry } from '../../bittorrent/announce.js';
 import { NetworkList } from '../../bittorrent/cidr.js';
-import { ClientError, GENERIC_FAILURE, errorCode } from '../../bittorrent/errors.js';
+import { ClientError, GENERIC_FAILURE } from '../../bittorrent/errors.js';
 import {
   announceSizeBound,
   failureSizeBound,
@@ -21,6 +21,7 @@ import { openNativeTcp } from './native-tcp.js';
 import type { NativeTcpServer } from './native-tcp.js';
 import { NativeWire, NetWire } from './wire.js';
 import type { Wire } from './wire.js';
+import { ErrorLog } from '../../log/error-log.js';
 
 export interface HttpFrontendConfig {
   /** Open connections at most; more are closed on accept. */
@@ -106,6 +107,8 @@ export class HttpFrontend {
   private readonly logic: SwarmLogic;
   private readonly cfg: HttpFrontendConfig;
   private readonly log: Logger;
+  /** Request failures, at most one line per code per second. */
+  private readonly errors: ErrorLog;
   private readonly proxies: NetworkList;
   private readonly servers: net.Server[] = [];
   private readonly nativeServers: NativeTcpServer[] = [];
@@ -120,6 +123,7 @@ export class HttpFrontend {
     this.logic = logic;
     this.cfg = cfg;
     this.log = log;
+    this.errors = new ErrorLog(log);
     this.proxies = new NetworkList(cfg.trustedProxies);
     this.timer = setInterval(() => this.checkTimeouts(), 1000);
     this.timer.unref();
@@ -247,7 +251,7 @@ export class HttpFrontend {
         try {
           r = this.handle(conn, data, pos, end);
         } catch (err) {
-          this.log.error({ err, code: errorCode(err) }, 'http request failed');
+          this.errors.report(err, 'http request failed');
           this.sendError(conn, 500, 'Internal Server Error');
           return;
         }
@@ -437,7 +441,7 @@ export class HttpFrontend {
 
   private sendCaught(conn: Conn, err: unknown, tail: string): number {
     if (err instanceof ClientError) return this.sendFailure(conn, err.message, err.retryIn, tail);
-    this.log.error({ err, code: errorCode(err) }, 'announce failed');
+    this.errors.report(err, 'announce failed');
     return this.sendFailure(conn, GENERIC_FAILURE, this.cfg.retryInOnError, tail);
   }
 

@@ -4,7 +4,7 @@ import { AnnounceRequest } from '../../bittorrent/announce.js';
 import type { AnnounceResponse, ScrapeEntry } from '../../bittorrent/announce.js';
 import { parseIP } from '../../bittorrent/address.js';
 import type { Family } from '../../bittorrent/address.js';
-import { ClientError, GENERIC_FAILURE, errorCode } from '../../bittorrent/errors.js';
+import { ClientError, GENERIC_FAILURE } from '../../bittorrent/errors.js';
 import type { AnnounceEvent } from '../../bittorrent/event.js';
 import type { Logger } from '../../log/logger.js';
 import type { SwarmLogic } from '../../middleware/swarm-logic.js';
@@ -12,6 +12,7 @@ import { ConnectionIds } from './connection-id.js';
 import { nativeBatchUnavailableReason, openBatchSocket } from './native-batch.js';
 import type { BatchSocket } from './native-batch.js';
 import { passkeyFromUrlData, readUrlData } from './url-data.js';
+import { ErrorLog } from '../../log/error-log.js';
 
 // BEP 15 wire constants.
 export const PROTOCOL_ID_HI = 0x417;
@@ -125,6 +126,8 @@ export class UdpFrontend {
   private readonly logic: SwarmLogic;
   private readonly cfg: UdpFrontendConfig;
   private readonly log: Logger;
+  /** Request failures, at most one line per code per second. */
+  private readonly errors: ErrorLog;
   private readonly ids: ConnectionIds;
   private readonly sinks: UdpSink[] = [];
   /** Backing bytes for dgram sources: the last parsed address text is reused when it repeats. */
@@ -140,6 +143,7 @@ export class UdpFrontend {
     this.logic = logic;
     this.cfg = cfg;
     this.log = log;
+    this.errors = new ErrorLog(log);
     this.ids = new ConnectionIds(cfg.connectionIdKey, now);
   }
 
@@ -390,7 +394,7 @@ export class UdpFrontend {
       this.sendError(sink, msg, to, err.message, false);
       return;
     }
-    this.log.error({ err, code: errorCode(err) }, 'udp request failed');
+    this.errors.report(err, 'udp request failed');
     this.sendError(sink, msg, to, GENERIC_FAILURE, false);
   }
 
