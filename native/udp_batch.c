@@ -453,6 +453,17 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     throw_errno(env, e, "setsockopt", NULL, 0);
     return NULL;
   }
+  /* `shoal --workers N`: the worker processes each bind the same port and the kernel spreads
+     connections (or datagrams) across them. Only set when the launcher asks, so a second,
+     unrelated tracker on a taken port still fails with EADDRINUSE. */
+  const char *reuse_port = getenv("SHOAL_REUSEPORT");
+  if (reuse_port != NULL && reuse_port[0] == '1' &&
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    int e = errno;
+    close(fd);
+    throw_errno(env, e, "setsockopt", NULL, 0);
+    return NULL;
+  }
   if (buffer_bytes > 0) {
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes) != 0) {

@@ -1,18 +1,30 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig } from '../config/config.js';
-import type { ShoalConfigInput } from '../config/config.js';
+import type { ShoalConfig, ShoalConfigInput } from '../config/config.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { dirname, resolve } from 'node:path';
 import { checkConfiguredHooks } from '../middleware/configured-hooks.js';
 import { checkStorageDrivers } from '../store/store-set.js';
+import { createLogger } from '../log/logger.js';
 import { createTracker } from '../tracker.js';
+import {
+  WORKER_BASEDIR_ENV,
+  WORKER_CONFIG_ENV,
+  checkWorkers,
+  runPrimary,
+  workerConfig,
+} from './workers.js';
+import type { WorkerMessage } from './workers.js';
 
-const USAGE = `usage: shoal [--config FILE] [--check] [--version] [--help]
+const USAGE = `usage: shoal [--config FILE] [--workers N] [--check] [--version] [--help]
 
   -c, --config FILE  YAML or JSON configuration (default: built-in defaults;
                      see shoal.example.yaml for every key)
+  -w, --workers N    tracker processes sharing the ports (overrides \`workers\`;
+                     more than 1 needs storage.peers.driver: redis)
       --check        validate the configuration and exit
   -v, --version      print the version
   -h, --help         print this help
@@ -31,6 +43,7 @@ async function main(): Promise<number> {
     args = parseArgs({
       options: {
         config: { type: 'string', short: 'c' },
+        workers: { type: 'string', short: 'w' },
         check: { type: 'boolean' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
@@ -50,14 +63,33 @@ async function main(): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  const workerEnv = process.env[WORKER_CONFIG_ENV];
+  if (cluster.isWorker && workerEnv !== undefined) {
+    return serve(
+      JSON.parse(workerEnv) as ShoalConfigInput,
+      process.env[WORKER_BASEDIR_ENV] ?? process.cwd(),
+      true,
+    );
+  }
+  let workers: number | undefined;
+  if (args.workers !== undefined) {
+    workers = Number(args.workers);
+    if (!/^[0-9]+$/.test(args.workers) || workers < 1 || workers > 256) {
+      process.stderr.write(`shoal: --workers: expected a number from 1 to 256\n`);
+      return 2;
+    }
+  }
   let config: ShoalConfigInput;
+  let parsed: ShoalConfig;
   // Relative file names in the config (list files) are relative to the config file.
   const baseDir = args.config === undefined ? process.cwd() : dirname(resolve(args.config));
   try {
     config = args.config === undefined ? {} : await loadConfigFile(args.config);
-    const parsed = parseConfig(config);
+    parsed = parseConfig(config);
+    workers ??= parsed.workers;
     checkStorageDrivers(parsed.storage);
     await checkConfiguredHooks(parsed.hooks);
+    await checkWorkers(parsed, workers);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`shoal: ${err.message}\n`);
@@ -69,12 +101,28 @@ async function main(): Promise<number> {
     process.stdout.write('configuration ok\n');
     return 0;
   }
+  if (workers > 1) {
+    const log = createLogger(parsed.log.level);
+    return runPrimary(workers, workerConfig(config, parsed), baseDir, log);
+  }
+  return serve(config, baseDir, false);
+}
 
+/** Runs one tracker in this process until SIGINT/SIGTERM; `asWorker` reports to the primary. */
+async function serve(
+  config: ShoalConfigInput,
+  baseDir: string,
+  asWorker: boolean,
+): Promise<number> {
+  const report = (m: WorkerMessage): void => {
+    if (asWorker) process.send?.(m);
+  };
   let tracker;
   try {
     tracker = await createTracker(config, { baseDir });
   } catch (err) {
     process.stderr.write(`shoal: ${(err as Error).message}\n`);
+    report({ type: 'failed', message: (err as Error).message });
     return 1;
   }
   const listening = [
@@ -87,13 +135,17 @@ async function main(): Promise<number> {
   ];
   tracker.log.info(
     { listening, httpIo: tracker.httpIo, udpIo: tracker.udpIo },
-    'shoal tracker started',
+    asWorker ? 'worker started' : 'shoal tracker started',
   );
+  report({ type: 'ready', listening });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) {
+        // A worker gets Ctrl-C from the terminal and the same signal from the primary: only a
+        // repeated signal to a single process means "now".
+        if (asWorker) return;
         tracker.log.warn({ signal }, 'second signal, exiting now');
         resolve(1);
         return;

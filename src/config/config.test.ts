@@ -64,6 +64,7 @@ describe('parseConfig defaults', () => {
       strings: { driver: 'memory', options: {} },
     },
     hooks: [],
+    workers: 1,
   };
 
   it('fills every default for an empty, null or undefined config', () => {

@@ -119,6 +119,11 @@ export const configSchema = z
       })
       .prefault({}),
     hooks: z.array(hookEntry).default([]),
+    /**
+     * Tracker processes on this machine sharing the listening ports (`shoal --workers N`).
+     * More than one needs a shared PeerStore (storage.peers.driver: redis).
+     */
+    workers: z.number().int().min(1).max(256).default(1),
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>();

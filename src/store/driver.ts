@@ -28,6 +28,11 @@ export interface PeerStoreContext extends DriverContext {
  * validated: the driver checks them and throws an Error naming the bad option) into a store.
  */
 export interface StoreDriver<S, C extends DriverContext = DriverContext> {
+  /**
+   * True when every process that opens a store with the same options sees the same state (a
+   * server such as Redis). `shoal --workers N` requires it of the PeerStore driver.
+   */
+  readonly shared?: boolean;
   create(options: Readonly<Record<string, unknown>>, ctx: C): S | Promise<S>;
 }
 
