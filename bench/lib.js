@@ -22,7 +22,14 @@ export const SCRATCH = process.env.SHOAL_BENCH_SCRATCH ?? '/tmp/shoal-bench';
 export const LOADGEN = path.join(SCRATCH, 'loadgen');
 export const UDPLOAD = path.join(LOADGEN, 'udpload');
 
-export const TRACKERS = ['shoal', 'opentracker', 'bittorrent-tracker', 'shoal-hooks'];
+export const TRACKERS = [
+  'shoal',
+  'opentracker',
+  'bittorrent-tracker',
+  'shoal-hooks',
+  'shoal-redis',
+  'shoal-redis-2w',
+];
 /** Run when --only is not given; `shoal-hooks` is asked for by name. */
 export const DEFAULT_TRACKERS = ['shoal', 'opentracker', 'bittorrent-tracker'];
 export const DEFAULT_PORTS = {
@@ -30,7 +37,33 @@ export const DEFAULT_PORTS = {
   opentracker: 26969,
   'bittorrent-tracker': 26980,
   'shoal-hooks': 27200,
+  'shoal-redis': 27300,
+  'shoal-redis-2w': 27400,
 };
+
+/** The Redis the `shoal-redis*` targets use (the machine's, 127.0.0.1:6379 by default). */
+export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * Extra config of each Shoal target: `shoal-hooks` has every list hook configured and empty;
+ * `shoal-redis` keeps its swarms in Redis (a fresh key prefix per run); `shoal-redis-2w` is the
+ * same with two worker processes sharing the ports.
+ */
+export function shoalTargetYaml(tracker, label) {
+  const redis =
+    `storage:\n  peers:\n    driver: redis\n    options:\n` +
+    `      url: ${BENCH_REDIS_URL}\n      prefix: 'bench-${label}-${Date.now()}:'\n`;
+  switch (tracker) {
+    case 'shoal-hooks':
+      return EMPTY_HOOKS_YAML;
+    case 'shoal-redis':
+      return redis;
+    case 'shoal-redis-2w':
+      return `${redis}workers: 2\n`;
+    default:
+      return '';
+  }
+}
 
 /**
  * `shoal-hooks`: Shoal with every built-in list hook configured and empty, to show what the
@@ -211,6 +244,8 @@ export function startCommand(tracker, port, { shoalConfig } = {}) {
   switch (tracker) {
     case 'shoal':
     case 'shoal-hooks':
+    case 'shoal-redis':
+    case 'shoal-redis-2w':
       return `${sq(process.execPath)} ${sq(SHOAL_CLI)} --config ${sq(shoalConfig)}`;
     case 'opentracker':
       return `${sq(path.join(LOADGEN, 'peers', 'opentracker.sh'))} ${port} ${port}`;

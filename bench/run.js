@@ -8,7 +8,7 @@ import path from 'node:path';
 import {
   DEFAULT_PORTS,
   DEFAULT_TRACKERS,
-  EMPTY_HOOKS_YAML,
+  shoalTargetYaml,
   LOADGEN,
   ROOT,
   SCRATCH,
@@ -32,7 +32,9 @@ req/s, req per tracker CPU-second, peak RSS and the limiting side for http-keepa
 and udp, plus Shoal's ratios to the other trackers.
 
   --only LIST      trackers to run, comma-separated: shoal,opentracker,bittorrent-tracker,
-                   shoal-hooks (Shoal with every list hook configured, empty)
+                   shoal-hooks (Shoal with every list hook configured, empty),
+                   shoal-redis (swarms in Redis), shoal-redis-2w (the same, 2 workers:
+                   runs on CPUs BENCH_REDIS_2W_CPUS, default 0,1)
                    (aliases ot, bt)                       [shoal,opentracker,bittorrent-tracker]
   --skip-bt        leave out bittorrent-tracker (its warm-up alone takes ~90 s)
   --duration N     seconds per test (BENCH_DURATION)                 [10]
@@ -104,20 +106,26 @@ if (opts.warmup !== undefined) env.BENCH_WARMUP = String(opts.warmup);
 function benchOnce(tracker, label) {
   const port = freePort(DEFAULT_PORTS[tracker]);
   const shoalConfig = tracker.startsWith('shoal')
-    ? writeShoalConfig(
-        path.join(outDir, `${label}.yaml`),
-        port,
-        tracker === 'shoal-hooks' ? EMPTY_HOOKS_YAML : '',
-      )
+    ? writeShoalConfig(path.join(outDir, `${label}.yaml`), port, shoalTargetYaml(tracker, label))
     : undefined;
   const cmd = startCommand(tracker, port, { shoalConfig });
   const file = path.join(outDir, `${label}.txt`);
   const out = fs.createWriteStream(file);
   log(`=== ${label}: bench.sh on port ${port} (raw output: ${file})`);
+  // Two workers on one pinned core would measure only their overhead: give them both cores
+  // (the generator then shares one of them; bench.sh's tracker CPU column counts only the
+  // primary process, so read req/s, not req/CPU-s, for this target).
+  const cpus =
+    tracker === 'shoal-redis-2w'
+      ? { BENCH_TRACKER_CPU: process.env.BENCH_REDIS_2W_CPUS ?? '0,1' }
+      : {};
   const child = spawn(
     'bash',
     [path.join(LOADGEN, 'bench.sh'), tracker, cmd, String(port), String(port)],
-    { env: { ...env, BENCH_OUT: path.join(outDir, label) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...env, ...cpus, BENCH_OUT: path.join(outDir, label) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let text = '';
   const onData = (stream) => (d) => {
