@@ -119,6 +119,15 @@ function printer(names) {
     );
 }
 
+/**
+ * After each benchmark: a store that can empty itself (`clear()`, e.g. the Redis drivers) does,
+ * so a run against a shared server leaves none of its million-peer swarms behind.
+ */
+async function emptyAndClose(store) {
+  if (typeof store.clear === 'function') await store.clear();
+  await store.close();
+}
+
 const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
 const gc = typeof globalThis.gc === 'function' ? '' : ', no --expose-gc';
 const about = `driver ${driverName}, ${seconds} s per benchmark, node ${process.version}, ${cpu}${gc}`;
@@ -146,6 +155,7 @@ for (const k of kinds) {
     const driver = await registry.get(driverName);
     await run({
       create: (ctx) => driver.create(driverOptions, ctx),
+      dispose: emptyAndClose,
       durationMs: seconds * 1000,
       ...(only ? { only } : {}),
       onResult: printer(names),

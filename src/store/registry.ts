@@ -66,7 +66,7 @@ export class DriverRegistry<D extends object> {
   }
 }
 
-/** PeerStore drivers: `memory` built in. */
+/** PeerStore drivers: `memory` and `redis` built in. */
 export const peerStoreDrivers = new DriverRegistry<PeerStoreDriver>('peer store driver');
 /** IPStore drivers: `memory` built in. */
 export const ipStoreDrivers = new DriverRegistry<IPStoreDriver>('ip store driver');
@@ -74,6 +74,10 @@ export const ipStoreDrivers = new DriverRegistry<IPStoreDriver>('ip store driver
 export const stringStoreDrivers = new DriverRegistry<StringStoreDriver>('string store driver');
 
 peerStoreDrivers.register('memory', async () => (await import('./memory/drivers.js')).memoryPeers);
+peerStoreDrivers.register(
+  'redis',
+  async () => (await import('./redis/redis-peer-driver.js')).redisPeers,
+);
 ipStoreDrivers.register('memory', async () => (await import('./memory/drivers.js')).memoryIPs);
 stringStoreDrivers.register(
   'memory',
