@@ -14,6 +14,8 @@ export const DEFAULT_REDIS_SWEEP_INTERVAL = 60;
  * Keys are `<prefix><namespace>:{<info hash hex>}:...` (docs/redis.md, "Key layout").
  */
 export const redisPeers: PeerStoreDriver = {
+  // Every process and machine on the same Redis and prefix sees the same swarms.
+  shared: true,
   async create(options, ctx) {
     const { sweepInterval, ...rest } = options;
     if (
