@@ -68,9 +68,9 @@ export class DriverRegistry<D extends object> {
 
 /** PeerStore drivers: `memory` and `redis` built in. */
 export const peerStoreDrivers = new DriverRegistry<PeerStoreDriver>('peer store driver');
-/** IPStore drivers: `memory` built in. */
+/** IPStore drivers: `memory` and `redis` built in. */
 export const ipStoreDrivers = new DriverRegistry<IPStoreDriver>('ip store driver');
-/** StringStore drivers: `memory` built in. */
+/** StringStore drivers: `memory` and `redis` built in. */
 export const stringStoreDrivers = new DriverRegistry<StringStoreDriver>('string store driver');
 
 peerStoreDrivers.register('memory', async () => (await import('./memory/drivers.js')).memoryPeers);
@@ -82,4 +82,12 @@ ipStoreDrivers.register('memory', async () => (await import('./memory/drivers.js
 stringStoreDrivers.register(
   'memory',
   async () => (await import('./memory/drivers.js')).memoryStrings,
+);
+ipStoreDrivers.register(
+  'redis',
+  async () => (await import('./redis/redis-list-drivers.js')).redisIPs,
+);
+stringStoreDrivers.register(
+  'redis',
+  async () => (await import('./redis/redis-list-drivers.js')).redisStrings,
 );
