@@ -22,11 +22,11 @@ import { Cluster } from 'ioredis';
 import type { Redis } from 'ioredis';
 import type { AnnounceRequest, AnnounceResponse, ScrapeEntry } from '../../bittorrent/announce.js';
 import { EVENT_COMPLETED, EVENT_STOPPED } from '../../bittorrent/event.js';
-import { ShoalError } from '../../bittorrent/errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { PeerStore } from '../peer-store.js';
 import type { RedisClient } from './redis-connection.js';
 import { ANNOUNCE_LUA, DELETE_LUA, PUT_LUA, SCRAPE_LUA } from './redis-peer-scripts.js';
+import { storeUnavailable } from './redis-store-error.js';
 
 /** Options of a RedisPeerStore. */
 export interface RedisPeerStoreConfig {
@@ -78,15 +78,6 @@ const SWEEP_PAGE = 250;
 
 /** Info hashes up to this many bytes are converted to hex without an allocation. */
 const SCRATCH_SIZE = 64;
-
-/** A failed Redis call, as every method of the store reports it. */
-function unavailable(what: string, err: unknown): ShoalError {
-  return new ShoalError(
-    'SHOAL_E_STORE_UNAVAILABLE',
-    `redis peer store: ${what} failed: ${(err as Error).message}`,
-    { cause: err },
-  );
-}
 
 function checkPeer(peer: Buffer): void {
   if (peer.length !== 6 && peer.length !== 18) {
@@ -198,7 +189,7 @@ export class RedisPeerStore implements PeerStore {
         (Math.random() * 0x7fffffff) | 0,
       );
     } catch (err) {
-      throw unavailable('announce', err);
+      throw storeUnavailable('announce', err);
     }
     res.complete = reply[0];
     res.incomplete = reply[1];
@@ -224,7 +215,7 @@ export class RedisPeerStore implements PeerStore {
         this.now() - this.lifetime,
       );
     } catch (err) {
-      throw unavailable('scrape', err);
+      throw storeUnavailable('scrape', err);
     }
     into.complete = reply[0];
     into.incomplete = reply[1];
@@ -273,7 +264,7 @@ export class RedisPeerStore implements PeerStore {
         graduate,
       );
     } catch (err) {
-      throw unavailable(to === 's' ? 'put seeder' : 'put leecher', err);
+      throw storeUnavailable(to === 's' ? 'put seeder' : 'put leecher', err);
     }
   }
 
@@ -283,7 +274,7 @@ export class RedisPeerStore implements PeerStore {
     try {
       return (await this.cmd.shoalPeerDelete(key, peer, this.now(), this.lifetimeArg)) === 1;
     } catch (err) {
-      throw unavailable('delete', err);
+      throw storeUnavailable('delete', err);
     }
   }
 
@@ -297,7 +288,7 @@ export class RedisPeerStore implements PeerStore {
     try {
       await this.sweepPass(false);
     } catch (err) {
-      throw unavailable('sweep', err);
+      throw storeUnavailable('sweep', err);
     }
   }
 
@@ -326,7 +317,7 @@ export class RedisPeerStore implements PeerStore {
         } while (cursor !== '0');
       }
     } catch (err) {
-      throw unavailable('clear', err);
+      throw storeUnavailable('clear', err);
     }
   }
 

@@ -1,10 +1,10 @@
 import { ShoalError } from '../../bittorrent/errors.js';
 
-/** Code of every failed Redis command of a list store: Redis down, a timeout, a bad reply. */
+/** Code of every failed Redis command of a store: Redis down, a timeout, a bad reply. */
 export const STORE_UNAVAILABLE = 'SHOAL_E_STORE_UNAVAILABLE';
 
 /**
- * The error a Redis list store rejects with when a command fails. It names the key, not the
+ * The error a Redis store rejects with when a command fails. It names the key, not the
  * arguments (they may be a client's address), and keeps ioredis's error as `cause` for the log.
  */
 export function storeUnavailable(key: string, err: unknown): ShoalError {
