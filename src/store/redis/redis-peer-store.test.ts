@@ -165,7 +165,12 @@ describe('RedisPeerStore on a single Redis', { skip: singleSkip ?? false }, () =
     const res = await announce(store, H, peerV4(3), 5);
     assert.deepEqual([res.complete, res.incomplete], [0, 2]);
     assert.deepEqual(recordsOf(res.peers, 6), [peerV4(2).toString('hex')]);
-    assert.equal(await lease.client.exists(`${base}s4`, `${base}l6`), 0, 'the announce trimmed');
+    assert.equal(await lease.client.exists(`${base}s4`), 0, 'the announce trimmed its family');
+    assert.equal(
+      await lease.client.zcard(`${base}l6`),
+      1,
+      'the other family is counted by freshness, and left to the sweep',
+    );
   });
 
   it('clear() deletes every key of its prefix, and only those', async () => {
