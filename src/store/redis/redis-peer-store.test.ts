@@ -287,7 +287,11 @@ describe('RedisPeerStore on a single Redis', { skip: singleSkip ?? false }, () =
     clock.t += LIFETIME / 2 + 1;
     const base = `${prefix}peers:{${HEX}}:`;
     const other = `${prefix}peers:{${Buffer.from(infoHashKey(2), 'latin1').toString('hex')}}:`;
-    for (let i = 0; i < 100 && (await lease.client.exists(`${base}s4`, `${base}l6`)) > 0; i++) {
+    // A pass visits the swarms in SCAN order: wait until it has been through both.
+    const swept = async (): Promise<boolean> =>
+      (await lease.client.exists(`${base}s4`, `${base}l6`)) === 0 &&
+      (await lease.client.zcard(`${other}l4`)) === 1;
+    for (let i = 0; i < 100 && !(await swept()); i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(await lease.client.exists(`${base}s4`, `${base}l6`), 0, 'expired swarm trimmed');
