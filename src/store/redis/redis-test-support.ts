@@ -101,3 +101,64 @@ export async function deletePrefix(client: RedisClient, prefix: string): Promise
 export function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
 }
+
+/** A store made for one conformance case, with the key prefix its keys live under. */
+interface Made<S> {
+  store: S;
+  prefix: string;
+}
+
+/**
+ * Declares a conformance suite once per test server (a single Redis, then the Redis Cluster),
+ * skipped (or, under CI, failed) when that server is missing. `suite` gets a `create` that makes
+ * each case's store under a fresh key prefix (`make` receives the server options with that
+ * prefix, and whatever the suite passes), and a `dispose` that closes the store and deletes its
+ * keys. A lease held for the whole block keeps the shared connection open between cases.
+ */
+export async function suiteOnEveryRedis<S extends { close(): Promise<void> }, A extends unknown[]>(
+  title: string,
+  make: (options: Record<string, unknown>, ...args: A) => S | Promise<S>,
+  suite: (create: (...args: A) => Promise<S>, dispose: (store: S) => Promise<void>) => void,
+): Promise<void> {
+  const { after, before, describe } = await import('node:test');
+  const { createLogger } = await import('../../log/logger.js');
+  const { acquireRedis } = await import('./redis-connection.js');
+  const { parseRedisOptions } = await import('./redis-options.js');
+  const log = createLogger('silent');
+  const servers = [
+    { kind: 'single', options: { url: TEST_REDIS_URL }, skip: await redisSkipReason('single') },
+    {
+      kind: 'cluster',
+      options: { cluster: TEST_REDIS_CLUSTER },
+      skip: await redisSkipReason('cluster'),
+    },
+  ] as const;
+  for (const { kind, options, skip } of servers) {
+    describe(`${title} on a ${kind} Redis`, { skip: skip ?? false }, () => {
+      const made = new Map<S, Made<S>>();
+      let lease: Awaited<ReturnType<typeof acquireRedis>>;
+      before(async () => {
+        lease = await acquireRedis(parseRedisOptions(options), log);
+      });
+      after(async () => {
+        // Stores a case closed itself (the `close` case) were never disposed: their keys too.
+        for (const m of made.values()) await deletePrefix(lease.client, m.prefix);
+        await lease.release();
+      });
+      suite(
+        async (...args: A) => {
+          const prefix = uniquePrefix(`${title}-${kind}`);
+          const store = await make({ ...options, prefix }, ...args);
+          made.set(store, { store, prefix });
+          return store;
+        },
+        async (store: S) => {
+          await store.close();
+          const m = made.get(store);
+          if (m !== undefined) await deletePrefix(lease.client, m.prefix);
+          made.delete(store);
+        },
+      );
+    });
+  }
+}
