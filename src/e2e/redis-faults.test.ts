@@ -3,13 +3,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTracker } from '../index.js';
 import type { Tracker } from '../index.js';
-import { boundAddress, peerPort, randomId } from './protocol-support/fixtures.js';
+import { boundAddress, freePort, peerPort, randomId } from './protocol-support/fixtures.js';
 import { announcePath, bodyDict, httpGet } from './protocol-support/raw-http.js';
 import { UdpConn } from './protocol-support/raw-udp.js';
 
@@ -25,16 +24,6 @@ const SKIP = HAVE_REDIS
   : process.env['CI'] === 'true'
     ? false // under CI the test runs and fails: redis-server must be installed
     : 'redis-server is not installed (apt-get install redis-server)';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
 
 class RedisServer {
   private proc: ChildProcess | null = null;

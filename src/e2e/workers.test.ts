@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +13,14 @@ import {
   TEST_REDIS_URL,
   uniquePrefix,
 } from '../store/redis/redis-test-support.js';
-import { boundAddress, compactPeers, ep, peerPort, randomId } from './protocol-support/fixtures.js';
+import {
+  boundAddress,
+  compactPeers,
+  ep,
+  freePort,
+  peerPort,
+  randomId,
+} from './protocol-support/fixtures.js';
 import { announce } from './protocol-support/raw-http.js';
 import { UdpConn } from './protocol-support/raw-udp.js';
 
@@ -26,30 +31,6 @@ import { UdpConn } from './protocol-support/raw-udp.js';
 
 const CLI = fileURLToPath(new URL('../cli/shoal.js', import.meta.url));
 const skip = (await redisSkipReason('single')) ?? false;
-
-/** A port free for both TCP and UDP on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1');
-    await once(srv, 'listening');
-    const port = (srv.address() as { port: number }).port;
-    srv.close();
-    await once(srv, 'close');
-    const udp = createSocket('udp4');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        udp.once('error', reject);
-        udp.bind(port, '127.0.0.1', () => resolve());
-      });
-      return port;
-    } catch {
-      // taken for UDP: try another
-    } finally {
-      udp.close();
-    }
-  }
-}
 
 const redisPeers = (prefix: string): Record<string, unknown> => ({
   driver: 'redis',

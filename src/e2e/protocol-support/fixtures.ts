@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { createTracker } from '../../index.js';
 import type { BoundAddress, ShoalConfigInput, Tracker } from '../../index.js';
 
@@ -129,5 +132,29 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
     return await Promise.race([p, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A port free for both TCP and UDP on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const port = (srv.address() as { port: number }).port;
+    srv.close();
+    await once(srv, 'close');
+    const udp = createSocket('udp4');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(port, '127.0.0.1', () => resolve());
+      });
+      return port;
+    } catch {
+      // taken for UDP: try another
+    } finally {
+      udp.close();
+    }
   }
 }

@@ -18,27 +18,11 @@ export const TEST_REDIS_CLUSTER = (process.env['SHOAL_TEST_REDIS_CLUSTER'] ?? '1
 
 const IN_CI = process.env['CI'] === 'true';
 
+/** Null when the server answers (and, for the cluster node, the cluster is ok); else why not. */
 async function probe(kind: 'single' | 'cluster'): Promise<string | null> {
-  if (kind === 'single') {
-    const r = new Redis(TEST_REDIS_URL, {
-      lazyConnect: true,
-      connectTimeout: 1000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
-      await r.ping();
-      return null;
-    } catch (err) {
-      return `Redis not reachable at ${TEST_REDIS_URL} (${(err as Error).message})`;
-    } finally {
-      r.disconnect();
-    }
-  }
-  const [host, port] = TEST_REDIS_CLUSTER[0]!.split(':');
-  const r = new Redis(Number(port), host!, {
+  const node = kind === 'single' ? TEST_REDIS_URL : `redis://${TEST_REDIS_CLUSTER[0]!}`;
+  const what = kind === 'single' ? 'Redis' : 'Redis Cluster';
+  const r = new Redis(node, {
     lazyConnect: true,
     connectTimeout: 1000,
     maxRetriesPerRequest: 0,
@@ -47,12 +31,14 @@ async function probe(kind: 'single' | 'cluster'): Promise<string | null> {
   r.on('error', () => undefined);
   try {
     await r.connect();
-    const info = String(await r.call('CLUSTER', 'INFO'));
-    if (!info.includes('cluster_state:ok'))
-      return `Redis Cluster at ${TEST_REDIS_CLUSTER[0]} is not ok`;
+    if (kind === 'single') {
+      await r.ping();
+    } else if (!String(await r.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+      return `${what} at ${node} is not ok`;
+    }
     return null;
   } catch (err) {
-    return `Redis Cluster not reachable at ${TEST_REDIS_CLUSTER[0]} (${(err as Error).message})`;
+    return `${what} not reachable at ${node} (${(err as Error).message})`;
   } finally {
     r.disconnect();
   }
