@@ -12,9 +12,9 @@ import { acquireRedis } from './redis-connection.js';
 import type { RedisClient, RedisLease } from './redis-connection.js';
 import { parseRedisOptions } from './redis-options.js';
 import { redisPeers } from './redis-peer-driver.js';
+import { escapeGlob } from './escape-glob.js';
 import {
   deletePrefix,
-  escapeGlob,
   redisSkipReason,
   TEST_REDIS_CLUSTER,
   TEST_REDIS_URL,

@@ -27,6 +27,7 @@ import type { PeerStore } from '../peer-store.js';
 import type { RedisClient } from './redis-connection.js';
 import { ANNOUNCE_LUA, DELETE_LUA, PUT_LUA, SCRAPE_LUA } from './redis-peer-scripts.js';
 import { storeUnavailable } from './redis-store-error.js';
+import { escapeGlob } from './escape-glob.js';
 
 /** Options of a RedisPeerStore. */
 export interface RedisPeerStoreConfig {
@@ -389,9 +390,4 @@ function checkPipeline(results: [Error | null, unknown][] | null): void {
   for (const [err] of results) {
     if (err !== null && !/^(MOVED|ASK) /.test(err.message)) throw err;
   }
-}
-
-/** Escapes the glob characters of a SCAN MATCH pattern. */
-function escapeGlob(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&');
 }

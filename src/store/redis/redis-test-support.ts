@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from './redis-connection.js';
+import { escapeGlob } from './escape-glob.js';
 
 /**
  * What the Redis driver tests share: where the test servers are, whether to run, and a clean
@@ -81,11 +82,6 @@ export async function deletePrefix(client: RedisClient, prefix: string): Promise
       }
     } while (cursor !== '0');
   }
-}
-
-/** Escapes the glob characters of a SCAN MATCH pattern. */
-export function escapeGlob(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&');
 }
 
 /** A store made for one conformance case, with the key prefix its keys live under. */
