@@ -34,6 +34,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "socket_common.h"
+
 #define ABI_VERSION 1
 
 #define RECV_BATCH 64
@@ -99,58 +101,6 @@ typedef struct sock_s {
 } sock_t;
 
 /* ---------------------------------------------------------------- helpers */
-
-#define NAPI_CALL(env, call)                                                     \
-  do {                                                                           \
-    if ((call) != napi_ok) {                                                     \
-      bool pending_ = false;                                                     \
-      napi_is_exception_pending((env), &pending_);                               \
-      if (!pending_) napi_throw_error((env), "ERR_SHOAL_NATIVE", #call " failed"); \
-      return NULL;                                                               \
-    }                                                                            \
-  } while (0)
-
-static void set_prop_str(napi_env env, napi_value obj, const char *key, const char *val) {
-  napi_value v;
-  if (napi_create_string_utf8(env, val, NAPI_AUTO_LENGTH, &v) == napi_ok)
-    napi_set_named_property(env, obj, key, v);
-}
-
-static void set_prop_int(napi_env env, napi_value obj, const char *key, int32_t val) {
-  napi_value v;
-  if (napi_create_int32(env, val, &v) == napi_ok) napi_set_named_property(env, obj, key, v);
-}
-
-/* Throws an Error shaped like Node's system errors: message "bind EADDRINUSE 127.0.0.1:6969",
- * .code, .errno (negative), .syscall, and .address/.port when given. */
-static void throw_errno(napi_env env, int err, const char *syscall, const char *host, int port) {
-  const char *code = uv_err_name(uv_translate_sys_error(err));
-  char msg[256];
-  if (host != NULL)
-    snprintf(msg, sizeof msg, "%s %s %s%s%s:%d", syscall, code, strchr(host, ':') ? "[" : "",
-             host, strchr(host, ':') ? "]" : "", port);
-  else
-    snprintf(msg, sizeof msg, "%s %s (%s)", syscall, code, strerror(err));
-  napi_value m, c, e;
-  if (napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m) != napi_ok) return;
-  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c) != napi_ok) return;
-  if (napi_create_error(env, c, m, &e) != napi_ok) return;
-  set_prop_int(env, e, "errno", -err);
-  set_prop_str(env, e, "syscall", syscall);
-  if (host != NULL) {
-    set_prop_str(env, e, "address", host);
-    set_prop_int(env, e, "port", port);
-  }
-  napi_throw(env, e);
-}
-
-static void report_pending_exception(napi_env env) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) return;
-  napi_value err;
-  if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
-}
 
 static void free_if_done(sock_t *s) {
   if (s->state == S_CLOSED && s->finalized) free(s);
@@ -418,85 +368,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  int af = family == 4 ? AF_INET : AF_INET6;
-  struct sockaddr_in6 addr;
-  socklen_t alen;
-  memset(&addr, 0, sizeof addr);
-  if (family == 4) {
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
-      throw_errno(env, EINVAL, "bind", host, port);
-      return NULL;
-    }
-    alen = sizeof(struct sockaddr_in);
-  } else {
-    addr.sin6_family = AF_INET6;
-    addr.sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &addr.sin6_addr) != 1) {
-      throw_errno(env, EINVAL, "bind", host, port);
-      return NULL;
-    }
-    alen = sizeof(struct sockaddr_in6);
-  }
-
-  int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    throw_errno(env, errno, "socket", NULL, 0);
-    return NULL;
-  }
-  int one = 1;
-  if (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
-    int e = errno;
-    close(fd);
-    throw_errno(env, e, "setsockopt", NULL, 0);
-    return NULL;
-  }
-  /* `shoal --workers N`: the worker processes each bind the same port and the kernel spreads
-     connections (or datagrams) across them. Only set when the launcher asks, so a second,
-     unrelated tracker on a taken port still fails with EADDRINUSE. */
-  const char *reuse_port = getenv("SHOAL_REUSEPORT");
-  if (reuse_port != NULL && reuse_port[0] == '1' &&
-      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    int e = errno;
-    close(fd);
-    throw_errno(env, e, "setsockopt", NULL, 0);
-    return NULL;
-  }
-  if (buffer_bytes > 0) {
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes) != 0) {
-      int e = errno;
-      close(fd);
-      throw_errno(env, e, "setsockopt", NULL, 0);
-      return NULL;
-    }
-  }
-  if (bind(fd, (struct sockaddr *)&addr, alen) != 0) {
-    int e = errno;
-    close(fd);
-    throw_errno(env, e, "bind", host, port);
-    return NULL;
-  }
-  struct sockaddr_in6 bound;
-  socklen_t blen = sizeof bound;
   char bound_host[INET6_ADDRSTRLEN] = "";
   int bound_port = 0;
-  if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
-    int e = errno;
-    close(fd);
-    throw_errno(env, e, "getsockname", NULL, 0);
-    return NULL;
-  }
-  if (bound.sin6_family == AF_INET) {
-    struct sockaddr_in *b4 = (struct sockaddr_in *)&bound;
-    inet_ntop(AF_INET, &b4->sin_addr, bound_host, sizeof bound_host);
-    bound_port = ntohs(b4->sin_port);
-  } else {
-    inet_ntop(AF_INET6, &bound.sin6_addr, bound_host, sizeof bound_host);
-    bound_port = ntohs(bound.sin6_port);
-  }
+  int fd = open_bound_socket(env, family, host, port, SOCK_DGRAM, buffer_bytes, "bind",
+                             bound_host, sizeof bound_host, &bound_port);
+  if (fd < 0) return NULL;
 
   sock_t *s = (sock_t *)calloc(1, sizeof(sock_t));
   if (s == NULL) {
