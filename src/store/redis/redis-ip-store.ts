@@ -2,6 +2,8 @@ import type { Network } from '../../bittorrent/cidr.js';
 import { maskNetwork } from '../../bittorrent/cidr.js';
 import type { IPStore } from '../ip-store.js';
 import type { RedisClient } from './redis-connection.js';
+import { isOne, nothing } from './redis-set-store.js';
+import type { RedisSetStoreOptions } from './redis-set-store.js';
 import {
   CandidatesCommand,
   candidateCount,
@@ -16,16 +18,7 @@ import {
 import { storeUnavailable } from './redis-store-error.js';
 
 /** What a RedisIPStore is made of. */
-export interface RedisIPStoreOptions {
-  /** A connection the store uses but does not own (see acquireRedis). */
-  readonly client: RedisClient;
-  /** Which set: one per hook (DriverContext.namespace). */
-  readonly namespace: string;
-  /** Prefix of the key (default `shoal:`). */
-  readonly prefix?: string;
-  /** Called once by close(): the driver passes its connection lease's release. */
-  readonly release?: () => Promise<void>;
-}
+export type RedisIPStoreOptions = RedisSetStoreOptions;
 
 /** The key of a store's set: the namespace is the hash tag, so a store sits in one slot. */
 export function redisIPStoreKey(prefix: string, namespace: string): string {
@@ -37,12 +30,6 @@ function anyOne(replies: number[]): boolean {
   for (let i = 0; i < replies.length; i++) if (replies[i] === 1) return true;
   return false;
 }
-
-function isOne(reply: number): boolean {
-  return reply === 1;
-}
-
-function nothing(): void {}
 
 /**
  * IPStore on Redis: every entry of a store is a member of one Redis SET,

@@ -1,37 +1,34 @@
-import type { IPStoreDriver, StringStoreDriver } from '../driver.js';
+import type { DriverContext, IPStoreDriver, StoreDriver, StringStoreDriver } from '../driver.js';
 import { acquireRedis } from './redis-connection.js';
 import { RedisIPStore } from './redis-ip-store.js';
 import { parseRedisOptions } from './redis-options.js';
+import type { RedisSetStoreOptions } from './redis-set-store.js';
 import { RedisStringStore } from './redis-string-store.js';
 
 /**
- * `storage.ips.driver: redis`: options as redisOptionsSchema (url or cluster, prefix, timeouts).
- * Each store is one set in the namespace it is opened for; stores on the same server share one
- * connection, which the last store's close() closes.
+ * A driver of stores kept as one Redis set per namespace: options as redisOptionsSchema (url or
+ * cluster, prefix, timeouts); stores on the same server share one connection, which the last
+ * store's close() closes.
  */
-export const redisIPs: IPStoreDriver = {
-  async create(options, ctx) {
-    const o = parseRedisOptions(options);
-    const lease = await acquireRedis(o, ctx.log);
-    return new RedisIPStore({
-      client: lease.client,
-      namespace: ctx.namespace,
-      prefix: o.prefix,
-      release: () => lease.release(),
-    });
-  },
-};
+function setStoreDriver<S>(
+  Store: new (o: RedisSetStoreOptions) => S,
+): StoreDriver<S, DriverContext> {
+  return {
+    async create(options, ctx) {
+      const o = parseRedisOptions(options);
+      const lease = await acquireRedis(o, ctx.log);
+      return new Store({
+        client: lease.client,
+        namespace: ctx.namespace,
+        prefix: o.prefix,
+        release: () => lease.release(),
+      });
+    },
+  };
+}
 
-/** `storage.strings.driver: redis`: the same options and connection sharing as `redisIPs`. */
-export const redisStrings: StringStoreDriver = {
-  async create(options, ctx) {
-    const o = parseRedisOptions(options);
-    const lease = await acquireRedis(o, ctx.log);
-    return new RedisStringStore({
-      client: lease.client,
-      namespace: ctx.namespace,
-      prefix: o.prefix,
-      release: () => lease.release(),
-    });
-  },
-};
+/** `storage.ips.driver: redis`. */
+export const redisIPs: IPStoreDriver = setStoreDriver(RedisIPStore);
+
+/** `storage.strings.driver: redis`. */
+export const redisStrings: StringStoreDriver = setStoreDriver(RedisStringStore);

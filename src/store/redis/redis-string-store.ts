@@ -1,19 +1,12 @@
 import { ShoalError } from '../../bittorrent/errors.js';
 import type { StringStore } from '../string-store.js';
 import type { RedisClient } from './redis-connection.js';
+import { isOne, nothing } from './redis-set-store.js';
+import type { RedisSetStoreOptions } from './redis-set-store.js';
 import { storeUnavailable } from './redis-store-error.js';
 
 /** What a RedisStringStore is made of. */
-export interface RedisStringStoreOptions {
-  /** A connection the store uses but does not own (see acquireRedis). */
-  readonly client: RedisClient;
-  /** Which set: one per hook (DriverContext.namespace). */
-  readonly namespace: string;
-  /** Prefix of the key (default `shoal:`). */
-  readonly prefix?: string;
-  /** Called once by close(): the driver passes its connection lease's release. */
-  readonly release?: () => Promise<void>;
-}
+export type RedisStringStoreOptions = RedisSetStoreOptions;
 
 /** Tag byte of a value whose code units are all 0..0xFF: one byte each (latin1) follows. */
 export const STRING_TAG_LATIN1 = 0;
@@ -62,12 +55,6 @@ export function decodeString(b: Buffer): string | null {
   if (b[0] === STRING_TAG_UTF16 && b.length % 2 === 1) return b.toString('utf16le', 1);
   return null;
 }
-
-function isOne(reply: number): boolean {
-  return reply === 1;
-}
-
-function nothing(): void {}
 
 /**
  * StringStore on Redis: the values of a store are the members of one Redis SET,
