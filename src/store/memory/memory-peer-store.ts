@@ -1,5 +1,6 @@
 import type { AnnounceRequest, AnnounceResponse, ScrapeEntry } from '../../bittorrent/announce.js';
 import { EVENT_COMPLETED, EVENT_STOPPED } from '../../bittorrent/event.js';
+import { peerFamily } from '../peer-family.js';
 import type { PeerStore } from '../peer-store.js';
 import { PeerList } from './peer-list.js';
 import { Slab } from './slab.js';
@@ -53,13 +54,6 @@ const NO_PEERS = Buffer.alloc(0);
  * of lifetime, a swarm's ticks then span fewer than 256, so one byte places each exactly.
  */
 const WRAP_GUARD = 128;
-
-/** The family of a compact peer; a RangeError for any length but 6 or 18. */
-function checkPeer(peer: Buffer): 4 | 6 {
-  if (peer.length === 6) return 4;
-  if (peer.length === 18) return 6;
-  throw new RangeError(`a compact peer is 6 or 18 bytes, not ${peer.length}`);
-}
 
 const defaultNow = (): number => Math.floor(Date.now() / 1000);
 
@@ -208,7 +202,7 @@ export class MemoryPeerStore implements PeerStore {
   }
 
   private listOf(swarm: Swarm, peer: Buffer): PeerList {
-    const family = checkPeer(peer);
+    const family = peerFamily(peer);
     if (family === 4) return (swarm.v4 ??= new PeerList(this.slab, 6));
     return (swarm.v6 ??= new PeerList(this.slab, 18));
   }
@@ -218,7 +212,7 @@ export class MemoryPeerStore implements PeerStore {
     const now = this.fullTick();
     let swarm = this.swarms.get(infoHashKey);
     if (swarm === undefined) {
-      checkPeer(peer);
+      peerFamily(peer);
       swarm = new Swarm(now);
       this.swarms.set(infoHashKey, swarm);
     } else if (now - swarm.checked >= WRAP_GUARD) {
@@ -251,7 +245,7 @@ export class MemoryPeerStore implements PeerStore {
   private remove(infoHashKey: string, peer: Buffer, seeder: boolean): boolean {
     const swarm = this.swarms.get(infoHashKey);
     if (swarm === undefined) return false;
-    const family = checkPeer(peer);
+    const family = peerFamily(peer);
     const list = family === 4 ? swarm.v4 : swarm.v6;
     if (list === null) return false;
     const i = seeder

@@ -23,6 +23,7 @@ import type { Redis } from 'ioredis';
 import type { AnnounceRequest, AnnounceResponse, ScrapeEntry } from '../../bittorrent/announce.js';
 import { EVENT_COMPLETED, EVENT_STOPPED } from '../../bittorrent/event.js';
 import type { Logger } from '../../log/logger.js';
+import { peerFamily } from '../peer-family.js';
 import type { PeerStore } from '../peer-store.js';
 import type { RedisClient } from './redis-connection.js';
 import { ANNOUNCE_LUA, DELETE_LUA, PUT_LUA, SCRAPE_LUA } from './redis-peer-scripts.js';
@@ -79,12 +80,6 @@ const SWEEP_PAGE = 250;
 
 /** Info hashes up to this many bytes are converted to hex without an allocation. */
 const SCRATCH_SIZE = 64;
-
-function checkPeer(peer: Buffer): void {
-  if (peer.length !== 6 && peer.length !== 18) {
-    throw new RangeError(`a compact peer is 6 or 18 bytes, not ${peer.length}`);
-  }
-}
 
 /**
  * PeerStore on Redis: each method is one script call (one round trip, atomic), see
@@ -250,9 +245,8 @@ export class RedisPeerStore implements PeerStore {
     from: 's' | 'l',
     graduate: '0' | '1',
   ): Promise<void> {
-    checkPeer(peer);
+    const family = peerFamily(peer) === 4 ? '4' : '6';
     const k = this.swarmKey(infoHashKey);
-    const family = peer.length === 6 ? '4' : '6';
     try {
       await this.cmd.shoalPeerPut(
         k + to + family,
@@ -270,8 +264,7 @@ export class RedisPeerStore implements PeerStore {
   }
 
   private async remove(infoHashKey: string, peer: Buffer, role: 's' | 'l'): Promise<boolean> {
-    checkPeer(peer);
-    const key = this.swarmKey(infoHashKey) + role + (peer.length === 6 ? '4' : '6');
+    const key = this.swarmKey(infoHashKey) + role + (peerFamily(peer) === 4 ? '4' : '6');
     try {
       return (await this.cmd.shoalPeerDelete(key, peer, this.now(), this.lifetimeArg)) === 1;
     } catch (err) {
