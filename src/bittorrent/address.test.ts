@@ -2,19 +2,8 @@ import assert from 'node:assert/strict';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { codePoint } from '../test-support/arbitraries.js';
 import { formatIP, isV4Mapped, parseIP, parseIPv4Into, parseIPv6Into } from './address.js';
-
-/**
- * Any Unicode scalar value (no lone surrogates), weighted towards ASCII. fast-check's own
- * 'binary' unit does the same but costs over a second to warm up.
- */
-const codePoint = fc
-  .oneof(
-    fc.integer({ min: 0, max: 0x7f }),
-    fc.integer({ min: 0x80, max: 0xd7ff }),
-    fc.integer({ min: 0xe000, max: 0x10ffff }),
-  )
-  .map((c) => String.fromCodePoint(c));
 
 /** parseIPv6Into as bytes, or null. */
 function v6(s: string): Buffer | null {

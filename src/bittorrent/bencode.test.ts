@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { codePoint } from '../test-support/arbitraries.js';
 import { BencodeError, bdecode, bencode } from './bencode.js';
 import type { BencodeValue, Decoded } from './bencode.js';
-
-/**
- * Any Unicode scalar value (no lone surrogates), weighted towards ASCII. fast-check's own
- * 'binary' unit does the same but costs over a second to warm up.
- */
-const codePoint = fc
-  .oneof(
-    fc.integer({ min: 0, max: 0x7f }),
-    fc.integer({ min: 0x80, max: 0xd7ff }),
-    fc.integer({ min: 0xe000, max: 0x10ffff }),
-  )
-  .map((c) => String.fromCodePoint(c));
 
 const enc = (v: BencodeValue): string => bencode(v).toString('latin1');
 const dec = (s: string): Decoded => bdecode(Buffer.from(s, 'latin1'));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { codePoint } from '../../test-support/arbitraries.js';
 import {
   OPTION_END,
   OPTION_NOP,
@@ -8,18 +9,6 @@ import {
   passkeyFromUrlData,
   readUrlData,
 } from './url-data.js';
-
-/**
- * Any Unicode scalar value (no lone surrogates), weighted towards ASCII. fast-check's own
- * 'binary' unit does the same but costs over a second to warm up.
- */
-const codePoint = fc
-  .oneof(
-    fc.integer({ min: 0, max: 0x7f }),
-    fc.integer({ min: 0x80, max: 0xd7ff }),
-    fc.integer({ min: 0xe000, max: 0x10ffff }),
-  )
-  .map((c) => String.fromCodePoint(c));
 
 /** A BEP 41 URL data option carrying `s`. */
 function urlData(s: string): Buffer {
