@@ -5,7 +5,7 @@ import { EVENT_NONE } from './event.js';
 const EMPTY = Buffer.alloc(0);
 
 /** Which frontend a request came through. */
-export type Protocol = 'http' | 'udp';
+export type Protocol = 'http' | 'udp' | 'ws';
 
 /**
  * One announce, as every frontend produces it. Every field gets its initial value here so all
