@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian BitTorrent clients that src/e2e/real-clients.test.ts drives:
-#   python3-libtorrent (used with /usr/bin/python3), aria2 (aria2c), transmission-cli.
+# Installs the Debian programs the tests drive:
+#   python3-libtorrent (used with /usr/bin/python3), aria2 (aria2c), transmission-cli: the real
+#   BitTorrent clients of src/e2e/real-clients.test.ts;
+#   chromium: the headless browser of the stats page and WebTorrent tests (driven by the npm
+#   package playwright-core with executablePath /usr/bin/chromium).
 # Idempotent: does nothing when they are all present; runs `apt-get update` only when
 # something is missing. Needs root (or sudo) and Debian's package archive.
 set -euo pipefail
 
-PACKAGES=(python3-libtorrent aria2 transmission-cli)
+PACKAGES=(python3-libtorrent aria2 transmission-cli chromium)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -36,4 +39,5 @@ fi
 }
 aria2c --version >/dev/null
 transmission-cli --version >/dev/null 2>&1
-echo "install-test-clients: libtorrent $(/usr/bin/python3 -c 'import libtorrent; print(libtorrent.__version__)'), $(aria2c --version | head -n 1), $(transmission-cli --version 2>&1 | head -n 1)"
+/usr/bin/chromium --version >/dev/null
+echo "install-test-clients: libtorrent $(/usr/bin/python3 -c 'import libtorrent; print(libtorrent.__version__)'), $(aria2c --version | head -n 1), $(transmission-cli --version 2>&1 | head -n 1), $(/usr/bin/chromium --version)"
