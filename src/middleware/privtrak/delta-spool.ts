@@ -29,6 +29,11 @@ export interface SpoolReplay {
   inDoubt: SpooledBatch[];
   /** Deltas not yet in any batch, aggregated per key, in the order they were first seen. */
   pending: Map<string, AnnounceDelta>;
+  /**
+   * The newest state of every peer the file mentions (committed or not): the baselines of the
+   * restored counters, so a peer's next announce credits only what is new.
+   */
+  latest: Map<string, AnnounceDelta>;
   /** Highest sequence number seen (0 for an empty spool). */
   lastSeq: number;
   /** Lines that could not be read (a torn last line after a power cut, or damage). */
@@ -243,7 +248,13 @@ function unlock(path: string): void {
 
 /** Reads a spool file (missing = empty) into the state it describes. */
 export function readSpool(path: string): SpoolReplay {
-  const state: SpoolReplay = { inDoubt: [], pending: new Map(), lastSeq: 0, skipped: 0 };
+  const state: SpoolReplay = {
+    inDoubt: [],
+    pending: new Map(),
+    latest: new Map(),
+    lastSeq: 0,
+    skipped: 0,
+  };
   const batches = new Map<string, SpooledBatch>();
   let fd: number;
   try {
@@ -286,7 +297,12 @@ function applyLine(line: string, s: SpoolReplay, batches: Map<string, SpooledBat
       const raw = r['d'];
       if (!Array.isArray(raw)) throw new Error('batch without deltas');
       const deltas = raw.map(decodeDelta);
-      for (const d of deltas) s.pending.delete(deltaKey(d));
+      for (const d of deltas) {
+        const key = deltaKey(d);
+        s.pending.delete(key);
+        // A snapshot lists batches first: only a peer seen nowhere else takes its state from one.
+        if (!s.latest.has(key)) s.latest.set(key, d);
+      }
       batches.set(r['b'], { id: r['b'], deltas });
     } else {
       const q = r['q'];
@@ -296,6 +312,7 @@ function applyLine(line: string, s: SpoolReplay, batches: Map<string, SpooledBat
       const d = decodeDelta(r['d']);
       s.lastSeq = q;
       const key = deltaKey(d);
+      s.latest.set(key, d);
       const prev = s.pending.get(key);
       if (prev === undefined) s.pending.set(key, d);
       else mergeDelta(prev, d);

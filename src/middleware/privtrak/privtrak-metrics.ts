@@ -3,10 +3,10 @@ import type { Registry } from 'prom-client';
 
 /** Sizes the metrics read when scraped (never on the announce path). */
 export interface PrivtrakGauges {
-  users(): number;
-  counters(): number;
-  pending(): number;
-  spoolBytes(): number;
+  users: () => number;
+  counters: () => number;
+  pending: () => number;
+  spoolBytes: () => number;
 }
 
 /**

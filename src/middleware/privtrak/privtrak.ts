@@ -95,6 +95,7 @@ export class Privtrak {
       spool = opened.spool;
       p = new Privtrak(options, deps, spool);
       p.resume(opened.replay.inDoubt, opened.replay.pending.values());
+      p.restoreCounters(opened.replay.latest.values());
       const r = opened.replay;
       if (r.skipped > 0) {
         p.log.warn(
@@ -119,23 +120,33 @@ export class Privtrak {
     for (const b of inDoubt) {
       this.inDoubt.push(b);
       this.inDoubtDeltas += b.deltas.length;
-      for (const d of b.deltas) this.restoreCounter(d);
     }
     for (const d of pending) {
-      const key = deltaKey(d);
-      this.shardOf(d.userKey).pending.set(key, d);
+      this.shardOf(d.userKey).pending.set(deltaKey(d), d);
       this.pendingKeys++;
-      this.restoreCounter(d);
     }
   }
 
-  /** The peer's counter as of a replayed delta, so its next announce credits only what is new. */
-  private restoreCounter(d: AnnounceDelta): void {
-    const shard = this.shardOf(d.userKey);
-    const key = deltaKey(d);
+  /**
+   * Restores peers' counters (baselines) from their last known state, so that their next
+   * announce credits only what is new instead of re-baselining. Called with the spool's
+   * content at start; the backend may also feed it the `peers` rows it loads (their reported
+   * counters are what the last batch wrote). A peer that already has a counter keeps it, as does
+   * one whose state is older than `peerLifetime`; an inactive state removes nothing.
+   */
+  restoreCounters(states: Iterable<AnnounceDelta>): void {
+    const cutoff = this.now() - this.o.peerLifetime * 1000;
+    for (const d of states) {
+      if (!d.active || d.lastAnnounce * 1000 < cutoff) continue;
+      const shard = this.shardOf(d.userKey);
+      const key = deltaKey(d);
+      if (shard.counters.has(key)) continue;
+      this.restoreCounter(shard, key, d);
+    }
+  }
+
+  private restoreCounter(shard: PrivtrakShard, key: string, d: AnnounceDelta): void {
     const userId = d.userKey.toString('latin1');
-    shard.removeCounter(key, userId);
-    if (!d.active) return;
     const c = new PeerCounter(
       d.userKey,
       d.infoHash,
