@@ -67,6 +67,23 @@ export function encodeDelta(d: AnnounceDelta): EncodedDelta {
   };
 }
 
+/**
+ * `JSON.stringify(encodeDelta(d))`, built directly: this runs on every announce when the spool
+ * is on. Every field is a number or hex except `client`, which clientOf keeps free of
+ * characters JSON would escape; any other client text goes through JSON.stringify.
+ */
+export function encodeDeltaJson(d: AnnounceDelta): string {
+  const c = SAFE_CLIENT.test(d.client) ? `"${d.client}"` : JSON.stringify(d.client);
+  return (
+    `{"u":"${d.userKey.toString('hex')}","h":"${d.infoHash.toString('hex')}",` +
+    `"p":"${d.peerId.toString('hex')}","up":${d.uploaded},"dn":${d.downloaded},` +
+    `"st":${d.seedTime},"ru":${d.reportedUploaded},"rd":${d.reportedDownloaded},"l":${d.left},` +
+    `"t":${d.lastAnnounce},"c":${c},"s":${d.snatched ? 1 : 0},"a":${d.active ? 1 : 0},` +
+    `"se":${d.seeders},"le":${d.leechers}}`
+  );
+}
+
+const SAFE_CLIENT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const HEX16 = /^[0-9a-f]{32}$/;
 const HEX20 = /^[0-9a-f]{40}$/;
 

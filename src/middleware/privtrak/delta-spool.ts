@@ -15,7 +15,13 @@ import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { AnnounceDelta } from '../../backend/backend.js';
 import { ShoalError } from '../../bittorrent/errors.js';
-import { decodeDelta, deltaKey, encodeDelta, mergeDelta } from './announce-delta-codec.js';
+import {
+  decodeDelta,
+  deltaKey,
+  encodeDelta,
+  encodeDeltaJson,
+  mergeDelta,
+} from './announce-delta-codec.js';
 
 /** A batch handed to the handler whose acceptance is not recorded yet: resent under its id. */
 export interface SpooledBatch {
@@ -94,7 +100,7 @@ export class DeltaSpool {
   /** Appends one announce's delta; returns its sequence number. */
   appendDelta(d: AnnounceDelta): number {
     const seq = this.seq + 1;
-    this.write(`{"q":${seq},"d":${JSON.stringify(encodeDelta(d))}}\n`);
+    this.write(`{"q":${seq},"d":${encodeDeltaJson(d)}}\n`);
     this.seq = seq;
     return seq;
   }

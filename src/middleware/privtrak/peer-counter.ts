@@ -41,14 +41,15 @@ export class PeerCounter {
 
 /**
  * The client prefix of a peer id (Azureus style "-qB4650-", or the first 8 bytes otherwise),
- * printable ASCII only so it can be stored as text.
+ * printable ASCII only (and no quote or backslash) so it can be stored as text.
  */
 export function clientOf(peerId: Buffer): string {
   let s = '';
   const n = Math.min(8, peerId.length);
   for (let i = 0; i < n; i++) {
     const b = peerId[i]!;
-    s += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '?';
+    // No '"' or '\\' either, so the spool can write it into JSON without escaping.
+    s += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : '?';
   }
   return s;
 }
