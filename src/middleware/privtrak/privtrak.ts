@@ -197,9 +197,10 @@ export class Privtrak {
     const torrent = this.torrents.torrentByInfoHash(req.infoHashKey);
     if (torrent === undefined) return; // unregistered torrent: private routing rejects it
     // A hybrid torrent announced under its v2 hash is counted under its canonical hash.
-    const ihKey = torrent.infoHash.equals(req.infoHash)
-      ? req.infoHashKey
-      : torrent.infoHash.toString('latin1');
+    const ihKey =
+      torrent.infoHashV2 === null || torrent.infoHash.equals(req.infoHash)
+        ? req.infoHashKey
+        : torrent.infoHash.toString('latin1');
     const key = user.id + ihKey + req.peerId.toString('latin1');
     const shard = this.shards[user.key[0]! % this.shards.length]!;
     const pending = shard.pending.get(key);
