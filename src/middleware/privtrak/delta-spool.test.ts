@@ -163,6 +163,8 @@ describe('privtrak after kill -9', () => {
       const ledger = new TestLedger(ledgerFile);
       const appliedBefore = ledger.state.applied.length;
       const p = open(spool, ledger);
+      // The rewritten spool still knows every peer's baseline, should it crash again now.
+      assert.equal(readSpool(spool).latest.size, 4);
       // The restored counters are the baselines: step 5 credits only 1000 / 500 more per key.
       for (const r of crashStep(5)) p.record(r);
       await p.close();

@@ -55,6 +55,8 @@ export interface SpoolReplay {
  * - `{"b":id,"q":seq,"d":[deltas]}` — a batch was formed from every pending delta of those keys
  *   (all records of those keys up to this line), and is about to be sent under `id`.
  * - `{"c":id}` — the handler accepted batch `id`.
+ * - `{"k":{delta}}` — a peer's last known state, credited already (written by a rewrite at start):
+ *   only the baseline of its restored counter.
  *
  * Replay walks the lines in order: deltas aggregate per key; a batch record moves its keys out
  * of the pending set; a commit record forgets its batch. What is left is the exact state before
@@ -89,7 +91,7 @@ export class DeltaSpool {
     try {
       const replay = readSpool(path);
       const spool = new DeltaSpool(path, replay.lastSeq, sync);
-      spool.rewrite(replay.inDoubt, replay.pending.values());
+      spool.rewrite(replay.inDoubt, replay.pending.values(), baselinesOf(replay));
       return { spool, replay };
     } catch (err) {
       unlock(`${path}.lock`);
@@ -130,10 +132,15 @@ export class DeltaSpool {
    * Replaces the file by one holding just this state (batches in doubt, then pending deltas
    * with new sequence numbers), atomically: a crash leaves either the old or the new file.
    */
-  rewrite(inDoubt: readonly SpooledBatch[], pending: Iterable<AnnounceDelta>): void {
+  rewrite(
+    inDoubt: readonly SpooledBatch[],
+    pending: Iterable<AnnounceDelta>,
+    baselines: Iterable<AnnounceDelta> = [],
+  ): void {
     const tmp = `${this.path}.tmp`;
     let out = '';
     let seq = this.seq;
+    for (const d of baselines) out += `{"k":${encodeDeltaJson(d)}}\n`;
     for (const b of inDoubt) out += batchLine(b, seq);
     for (const d of pending) {
       seq++;
@@ -178,6 +185,19 @@ export class DeltaSpool {
     }
     this.bytes += buf.length;
   }
+}
+
+/**
+ * The replayed peer states that neither a pending delta nor a batch in doubt carries: kept as
+ * baseline records when the spool is rewritten at start, so a second crash before those peers
+ * announce again still restores their counters.
+ */
+function baselinesOf(r: SpoolReplay): AnnounceDelta[] {
+  const carried = new Set(r.pending.keys());
+  for (const b of r.inDoubt) for (const d of b.deltas) carried.add(deltaKey(d));
+  const out: AnnounceDelta[] = [];
+  for (const [key, d] of r.latest) if (d.active && !carried.has(key)) out.push(d);
+  return out;
 }
 
 function batchLine(b: SpooledBatch, seq: number): string {
@@ -297,7 +317,10 @@ function applyLine(line: string, s: SpoolReplay, batches: Map<string, SpooledBat
   if (line.length === 0) return;
   try {
     const r = JSON.parse(line) as Record<string, unknown>;
-    if (typeof r['c'] === 'string') {
+    if (r['k'] !== undefined) {
+      const d = decodeDelta(r['k']);
+      s.latest.set(deltaKey(d), d);
+    } else if (typeof r['c'] === 'string') {
       batches.delete(r['c']);
     } else if (typeof r['b'] === 'string') {
       const raw = r['d'];
