@@ -299,6 +299,11 @@ describe('privtrak aggregation and batching', () => {
     assert.equal(p.pendingCount, 0);
     assert.equal(ledger.user(ALICE).uploaded, 35);
     assert.throws(() => p.record(announce('bob-passkey', t.infoHash, 'B', 0, 0, 1)), ClientError);
+    assert.throws(
+      () => p.record(announce('alice-passkey', t.infoHash, 'P0', 9, 0, 1)),
+      ClientError,
+    );
+    assert.equal(await p.flush(), true);
   });
 
   it('registers its metrics on the registry it is given, not the global one', async () => {

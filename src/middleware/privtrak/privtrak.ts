@@ -63,6 +63,8 @@ export class Privtrak {
   private flushScheduled = false;
   private closed = false;
   private closing: Promise<void> | null = null;
+  /** close() has finished: the spool is closed, nothing more is sent. */
+  private done = false;
   private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(o: PrivtrakOptions, deps: PrivtrakDeps, spool: DeltaSpool | null) {
@@ -204,7 +206,7 @@ export class Privtrak {
     const key = user.id + ihKey + req.peerId.toString('latin1');
     const shard = this.shards[user.key[0]! % this.shards.length]!;
     const pending = shard.pending.get(key);
-    if (pending === undefined) this.checkRoom();
+    if (pending === undefined || this.closed) this.checkRoom();
     const counter = shard.counters.get(key);
     const now = this.now();
     let up = 0;
@@ -379,6 +381,7 @@ export class Privtrak {
    * true when nothing is left.
    */
   flush(): Promise<boolean> {
+    if (this.done) return Promise.resolve(this.pendingCount === 0);
     this.flushing ??= this.drain(false).finally(() => {
       this.flushing = null;
     });
@@ -542,6 +545,7 @@ export class Privtrak {
         );
       }
     }
+    this.done = true;
     this.spool?.close();
   }
 }
