@@ -114,12 +114,12 @@ describe('privtrak spool', () => {
   it('compacts the file when it grows past spoolCompactBytes and loses nothing', async () => {
     const spool = fresh();
     const ledger = new TestLedger();
-    const p = open(spool, ledger, { spoolCompactBytes: 4096, maxBatch: 1 });
+    const p = open(spool, ledger, { spoolCompactBytes: 4096, maxBatch: 1, retryMin: 0.001 });
     for (let j = 0; j <= 40; j++) {
       for (const r of crashStep(j)) p.record(r);
       ledger.faults = ['ok', 'ok', 'ok', 'reject'];
       await p.flush(); // three of four keys committed, one stays pending and keeps the file alive
-      (p as unknown as { retryAt: number }).retryAt = 0;
+      await new Promise((r) => setTimeout(r, 3)); // past the 1 ms backoff
     }
     assert.ok(statSync(spool).size < 8192, `spool is ${statSync(spool).size} bytes`);
     (p as unknown as { spool: DeltaSpool }).spool.close();

@@ -204,16 +204,20 @@ describe('privtrak aggregation and batching', () => {
   });
 
   it('keeps at most one flush in flight', async () => {
-    const { p, t } = setup();
     let release!: () => void;
     let calls = 0;
-    const slow = {
-      recordAnnounce: () => {
-        calls++;
-        return new Promise<void>((r) => (release = r));
+    const torrents = new TestTorrents();
+    const t = torrents.add(hash(1));
+    const p = Privtrak.open(privtrakOptionsSchema.parse({}), {
+      handler: {
+        recordAnnounce: () => {
+          calls++;
+          return new Promise<void>((r) => (release = r));
+        },
       },
-    };
-    (p as unknown as { handler: typeof slow }).handler = slow;
+      torrents,
+      timers: false,
+    });
     p.record(announce('alice-passkey', t.infoHash, 'A', 0, 0, 1));
     const f1 = p.flush();
     const f2 = p.flush();

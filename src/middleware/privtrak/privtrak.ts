@@ -9,6 +9,8 @@ import { createLogger } from '../../log/logger.js';
 import type { Logger } from '../../log/logger.js';
 import { deltaKey, mergeDelta } from './announce-delta-codec.js';
 import type { DeltaHandler } from './delta-handler.js';
+import { DeltaFlusher } from './delta-flusher.js';
+import type { BatchSource } from './delta-flusher.js';
 import { DeltaSpool } from './delta-spool.js';
 import type { SpooledBatch } from './delta-spool.js';
 import { PeerCounter, clientOf } from './peer-counter.js';
@@ -39,9 +41,8 @@ export interface PrivtrakDeps {
  * them pending (and spooled) until a batch carrying them is accepted by the handler. See
  * docs/accounting.md for the rules and the guarantees.
  */
-export class Privtrak {
+export class Privtrak implements BatchSource {
   private readonly o: PrivtrakOptions;
-  private readonly handler: DeltaHandler;
   private readonly torrents: TorrentLookup;
   private readonly identifier: UserIdentifier;
   private readonly log: Logger;
@@ -52,24 +53,16 @@ export class Privtrak {
   private readonly batchPrefix = randomBytes(8).toString('hex');
   private batchSeq = 0;
   private nextShard = 0;
-  /** Keys pending in the shards, all together. */
-  private pendingKeys = 0;
-  /** Batches sent (or to resend) whose acceptance is not recorded yet, oldest first. */
-  private readonly inDoubt: SpooledBatch[] = [];
-  private inDoubtDeltas = 0;
-  private failures = 0;
-  private retryAt = 0;
-  private flushing: Promise<boolean> | null = null;
+  /** Keys pending in the shards, all together (BatchSource). */
+  pendingKeys = 0;
+  private readonly flusher: DeltaFlusher;
   private flushScheduled = false;
   private closed = false;
   private closing: Promise<void> | null = null;
-  /** close() has finished: the spool is closed, nothing more is sent. */
-  private done = false;
   private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(o: PrivtrakOptions, deps: PrivtrakDeps, spool: DeltaSpool | null) {
     this.o = o;
-    this.handler = deps.handler;
     this.torrents = deps.torrents;
     this.identifier = deps.identifier ?? new PasskeyUserIdentifier(o.userCacheSize);
     this.log = deps.log ?? createLogger('silent');
@@ -83,6 +76,15 @@ export class Privtrak {
       pending: () => this.pendingCount,
       spoolBytes: () => this.spool?.bytes ?? 0,
     });
+    this.flusher = new DeltaFlusher(
+      deps.handler,
+      this,
+      this.metrics,
+      this.log,
+      this.now,
+      o.retryMin,
+      o.retryMax,
+    );
   }
 
   /**
@@ -119,10 +121,7 @@ export class Privtrak {
   }
 
   private resume(inDoubt: readonly SpooledBatch[], pending: Iterable<AnnounceDelta>): void {
-    for (const b of inDoubt) {
-      this.inDoubt.push(b);
-      this.inDoubtDeltas += b.deltas.length;
-    }
+    for (const b of inDoubt) this.flusher.add(b);
     for (const d of pending) {
       this.shardOf(d.userKey).pending.set(deltaKey(d), d);
       this.pendingKeys++;
@@ -280,7 +279,7 @@ export class Privtrak {
     if (this.closed) {
       throw new ClientError('tracker is shutting down, retry later', this.o.busyRetryIn);
     }
-    if (this.pendingKeys + this.inDoubtDeltas < this.o.maxPending) return;
+    if (this.pendingCount < this.o.maxPending) return;
     this.metrics.busyRejections.inc();
     this.scheduleFlush();
     const s = this.o.busyRetryIn;
@@ -367,7 +366,7 @@ export class Privtrak {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing !== null || this.closed) return;
+    if (this.flushScheduled || this.flusher.busy || this.closed) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
@@ -381,61 +380,14 @@ export class Privtrak {
    * true when nothing is left.
    */
   flush(): Promise<boolean> {
-    if (this.done) return Promise.resolve(this.pendingCount === 0);
-    this.flushing ??= this.drain(false).finally(() => {
-      this.flushing = null;
-    });
-    return this.flushing;
-  }
-
-  private async drain(ignoreBackoff: boolean): Promise<boolean> {
-    for (;;) {
-      if (!ignoreBackoff && this.now() < this.retryAt) return false;
-      let batch = this.inDoubt[0];
-      if (batch === undefined) {
-        batch = this.takeBatch();
-        if (batch === undefined) return this.pendingCount === 0;
-      }
-      const t0 = performance.now();
-      try {
-        await this.handler.recordAnnounce(batch.deltas, batch.id);
-      } catch (err) {
-        this.metrics.flushDuration.observe((performance.now() - t0) / 1000);
-        this.metrics.flushFailures.inc();
-        const delay = this.backoff(++this.failures);
-        this.retryAt = this.now() + delay;
-        this.log.warn(
-          {
-            err,
-            code: 'SHOAL_E_PRIVTRAK_FLUSH',
-            batch: batch.id,
-            deltas: batch.deltas.length,
-            retryInMs: delay,
-          },
-          'privtrak batch rejected; kept and retried',
-        );
-        return false;
-      }
-      this.metrics.flushDuration.observe((performance.now() - t0) / 1000);
-      this.failures = 0;
-      this.retryAt = 0;
-      this.inDoubt.shift();
-      this.inDoubtDeltas -= batch.deltas.length;
-      this.metrics.batchesFlushed.inc();
-      this.metrics.deltasFlushed.inc(batch.deltas.length);
-      this.afterCommit(batch.id);
-    }
-  }
-
-  private backoff(failures: number): number {
-    return Math.min(this.o.retryMax, this.o.retryMin * 2 ** Math.min(failures - 1, 30)) * 1000;
+    return this.flusher.flush();
   }
 
   /**
    * Takes up to maxBatch pending deltas, shards in turn. The batch record is written to the
    * spool before the deltas leave the pending maps: if that write fails, nothing moved.
    */
-  private takeBatch(): SpooledBatch | undefined {
+  takeBatch(): SpooledBatch | undefined {
     if (this.pendingKeys === 0) return undefined;
     const keys: string[] = [];
     const owners: PrivtrakShard[] = [];
@@ -456,28 +408,29 @@ export class Privtrak {
       if (this.spool !== null) this.spool.appendBatch(batch);
     } catch (err) {
       this.log.error({ err, code: 'SHOAL_E_SPOOL' }, 'privtrak cannot write a batch to the spool');
-      this.failures++;
-      this.retryAt = this.now() + this.backoff(this.failures);
+      this.flusher.failed();
       return undefined;
     }
     for (let i = 0; i < keys.length; i++) owners[i]!.pending.delete(keys[i]!);
     this.pendingKeys -= keys.length;
-    this.inDoubt.push(batch);
-    this.inDoubtDeltas += deltas.length;
+    this.flusher.add(batch);
     return batch;
   }
 
-  private afterCommit(id: string): void {
+  /** BatchSource: the handler accepted `batch`; record it in the spool. */
+  committed(batch: SpooledBatch): void {
     const spool = this.spool;
     if (spool === null) return;
     try {
-      if (this.pendingKeys === 0 && this.inDoubt.length === 0) {
+      if (this.pendingKeys === 0 && this.flusher.inDoubt.length === 0) {
         spool.truncate();
       } else {
         // Without this marker a restart resends the batch under the same id: harmless to an
         // idempotent handler, so a failure here is logged, not fatal.
-        spool.appendCommit(id);
-        if (spool.bytes > this.o.spoolCompactBytes) spool.rewrite(this.inDoubt, this.allPending());
+        spool.appendCommit(batch.id);
+        if (spool.bytes > this.o.spoolCompactBytes) {
+          spool.rewrite(this.flusher.inDoubt, this.allPending());
+        }
       }
     } catch (err) {
       this.log.error({ err, code: 'SHOAL_E_SPOOL' }, 'privtrak cannot update its spool');
@@ -490,7 +443,7 @@ export class Privtrak {
 
   /** Deltas not accepted by the handler yet: pending keys plus deltas of batches in doubt. */
   get pendingCount(): number {
-    return this.pendingKeys + this.inDoubtDeltas;
+    return this.pendingKeys + this.flusher.inDoubtDeltas;
   }
 
   get counterCount(): number {
@@ -518,19 +471,7 @@ export class Privtrak {
   private async shutdown(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
-    const deadline = performance.now() + this.o.closeTimeout * 1000;
-    for (;;) {
-      if (this.flushing !== null) await this.flushing;
-      this.flushing = this.drain(true).finally(() => {
-        this.flushing = null;
-      });
-      if (await this.flushing) break;
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) break;
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(this.backoff(this.failures), remaining)),
-      );
-    }
+    await this.flusher.finish(this.o.closeTimeout);
     const left = this.pendingCount;
     if (left > 0) {
       if (this.spool !== null) {
@@ -545,7 +486,6 @@ export class Privtrak {
         );
       }
     }
-    this.done = true;
     this.spool?.close();
   }
 }
