@@ -1,4 +1,4 @@
-import { parseConfig } from './config/config.js';
+import { ConfigError, parseConfig } from './config/config.js';
 import type { ShoalConfig, ShoalConfigInput } from './config/config.js';
 import type { ListenAddress } from './config/listen-address.js';
 import { HttpFrontend } from './frontend/http/http-frontend.js';
@@ -11,6 +11,15 @@ import { SwarmLogic } from './middleware/swarm-logic.js';
 import { createConfiguredHooks } from './middleware/configured-hooks.js';
 import type { PeerStore } from './store/peer-store.js';
 import { StoreSet } from './store/store-set.js';
+// --- operations (issue 7): metrics, admin listener, readiness, full scrape, TLS ---
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { Registry } from 'prom-client';
+import type { AdminServer } from './admin/admin-server.js';
+import { ReadinessChecks } from './admin/readiness-checks.js';
+import { startAdmin } from './admin/start-admin.js';
+import { FullScrape } from './frontend/http/full-scrape.js';
+import { RequestMetrics } from './metrics/request-metrics.js';
 
 /** A bound socket. */
 export interface BoundAddress {
@@ -36,6 +45,18 @@ export interface Tracker {
   /** HTTP connections: 'native' (addon accept/read/write), 'net', or 'none' (no HTTP listener). */
   readonly httpIo: 'native' | 'net' | 'none';
   readonly log: Logger;
+  /**
+   * The tracker's Prometheus registry, served at the admin listener's /metrics. Other parts
+   * (private-mode accounting, a backend) register their metrics on it.
+   */
+  readonly metrics: Registry;
+  /** The checks behind /readyz; other parts add theirs (the backend's ping). */
+  readonly readiness: ReadinessChecks;
+  /** The admin listener (null without an `admin` block); add route modules to it. */
+  readonly admin: AdminServer | null;
+  readonly adminAddress: BoundAddress | null;
+  /** The `listen.https` listeners. */
+  readonly httpsAddresses: readonly BoundAddress[];
   /**
    * Re-reads what hooks loaded from files (SIGHUP). A hook that fails keeps its previous state
    * and is logged (SHOAL_E_RELOAD); resolves with the names of the hooks that failed.
@@ -116,6 +137,29 @@ export async function createTracker(
   }
   const peerStore = store;
   const hooks = chain;
+  // --- operations (issue 7) ---
+  const registry = new Registry();
+  const readiness = new ReadinessChecks();
+  const requests = config.admin !== undefined && config.admin.metrics ? new RequestMetrics() : null;
+  let fullScrape: FullScrape | null = null;
+  if (config.scrape.full.enabled) {
+    try {
+      fullScrape = new FullScrape(peerStore, config.scrape.full);
+    } catch (err) {
+      await Promise.allSettled(hookList.map(async (h) => h.close?.()));
+      await Promise.allSettled([stores.close(), options.store?.close()]);
+      throw new ConfigError(`scrape.full: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const readTls = async (): Promise<{ cert: Buffer; key: Buffer }> => {
+    const base = options.baseDir ?? process.cwd();
+    const t = config.tls!;
+    const [cert, key] = await Promise.all([
+      readFile(resolvePath(base, t.cert)),
+      readFile(resolvePath(base, t.key)),
+    ]);
+    return { cert, key };
+  };
   const logic = new SwarmLogic(
     peerStore,
     {
@@ -133,6 +177,8 @@ export async function createTracker(
       trustIpParam: a.trustClientIp,
       maxScrapeHashes: config.scrape.maxInfoHashes,
       retryInOnError: RETRY_IN_ON_ERROR,
+      metrics: requests,
+      fullScrape,
     },
     log,
   );
@@ -150,12 +196,18 @@ export async function createTracker(
       batch: config.udp.batch,
     },
     log,
+    undefined,
+    requests,
   );
 
   const rawListen = (input as { listen?: { http?: unknown; udp?: unknown } }).listen;
   const httpAddresses: BoundAddress[] = [];
   const udpAddresses: BoundAddress[] = [];
+  let admin: AdminServer | null = null;
+  let adminAddress: BoundAddress | null = null;
+  const httpsAddresses: BoundAddress[] = [];
   const closeAll = async (): Promise<void> => {
+    await admin?.close();
     const grace = config.shutdown.graceSeconds * 1000;
     await Promise.all([http.close(grace), udp.close(grace)]);
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
@@ -196,6 +248,34 @@ export async function createTracker(
   try {
     await bindAll(config.listen.http, isDefaultListen(rawListen?.http), 'http', httpAddresses);
     await bindAll(config.listen.udp, isDefaultListen(rawListen?.udp), 'udp', udpAddresses);
+    // --- operations (issue 7): HTTPS listeners, readiness, the admin listener ---
+    if (config.listen.https.length > 0) {
+      const secure = await readTls().catch((err: unknown) => {
+        throw new Error(`tls: ${(err as Error).message}`, { cause: err });
+      });
+      for (const l of config.listen.https) {
+        const info = await http.listenTls(l.host, l.port, l.family === 6, secure);
+        httpsAddresses.push({ address: info.address, family: l.family, port: info.port });
+      }
+    }
+    // A store passed in is not in the StoreSet: check it here.
+    const ping = options.store?.ping?.bind(options.store);
+    if (ping !== undefined) readiness.add({ name: 'store:peers', check: ping });
+    for (const p of stores.pingables()) readiness.add({ name: p.name, check: () => p.ping() });
+    if (config.admin !== undefined) {
+      const started = await startAdmin({
+        admin: config.admin,
+        baseDir: options.baseDir ?? process.cwd(),
+        log,
+        registry,
+        requests,
+        store: peerStore,
+        hooks: new Map(hookList.map((h) => [h.name, h])),
+        readiness,
+      });
+      admin = started.server;
+      adminAddress = started.address;
+    }
   } catch (err) {
     await closeAll();
     throw err;
@@ -211,8 +291,22 @@ export async function createTracker(
     udpIo: udp.mode,
     httpIo: http.mode,
     log,
+    metrics: registry,
+    readiness,
+    admin,
+    adminAddress,
+    httpsAddresses,
     reload: async () => {
       const failed: string[] = [];
+      if (httpsAddresses.length > 0) {
+        try {
+          http.setSecureContext(await readTls());
+          log.info('tls certificate reloaded');
+        } catch (err) {
+          failed.push('tls');
+          log.error({ err, code: 'SHOAL_E_TLS_RELOAD' }, 'tls reload failed; keeping the old one');
+        }
+      }
       for (const h of hookList) {
         if (h.reload === undefined) continue;
         try {

@@ -53,6 +53,8 @@ export const configSchema = z
       .strictObject({
         http: z.array(listenAddress).prefault(['0.0.0.0:6969', '[::]:6969']),
         udp: z.array(listenAddress).prefault(['0.0.0.0:6969', '[::]:6969']),
+        /** HTTPS tracker listeners (TLS in the tracker); need `tls.cert` and `tls.key`. */
+        https: z.array(listenAddress).default([]),
       })
       .prefault({}),
     announce: z
@@ -68,6 +70,18 @@ export const configSchema = z
     scrape: z
       .strictObject({
         maxInfoHashes: z.number().int().min(1).max(1000).default(74),
+        /** Full scrape (`GET /scrape` without info_hash): every swarm's counts. Off by default. */
+        full: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            /** Seconds one computed reply is served from cache before the next is built. */
+            cacheSeconds: seconds(1, 3600).default(60),
+            /** Seconds one client address must wait between two full scrapes. */
+            perIpSeconds: seconds(0, 86400).default(300),
+            /** Most swarms listed (the fullest are not picked: the first the store yields). */
+            maxSwarms: z.number().int().min(1).default(1_000_000),
+          })
+          .prefault({}),
       })
       .prefault({}),
     http: z
@@ -119,6 +133,36 @@ export const configSchema = z
       })
       .prefault({}),
     hooks: z.array(hookEntry).default([]),
+    // --- operations (issue 7): TLS for `listen.https`, and the admin listener ---
+    /** Certificate and key (PEM files) of the `listen.https` listeners; re-read on SIGHUP. */
+    tls: z
+      .strictObject({
+        cert: z.string().min(1),
+        key: z.string().min(1),
+      })
+      .optional(),
+    /**
+     * The admin listener (metrics, health, stats page, admin API). Absent: no listener and no
+     * request metrics. The API is off unless a token is given (`token`, `tokenFile` or
+     * `tokenEnv`, at most one).
+     */
+    admin: z
+      .strictObject({
+        listen: listenAddress.prefault('127.0.0.1:6970'),
+        token: z.string().min(16, 'expected at least 16 characters').optional(),
+        tokenFile: z.string().min(1).optional(),
+        tokenEnv: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+          .optional(),
+        /** Count requests by protocol, action, family, result and duration (/metrics). */
+        metrics: z.boolean().default(true),
+        /** Process metrics (CPU, memory, event loop lag, GC) from prom-client. */
+        processMetrics: z.boolean().default(true),
+        /** Swarms walked at most to find the top torrents of the stats page. */
+        topTorrentsScan: z.number().int().min(0).default(100_000),
+      })
+      .optional(),
     /**
      * Tracker processes on this machine sharing the listening ports (`shoal --workers N`).
      * More than one needs a shared PeerStore (storage.peers.driver: redis).
@@ -138,6 +182,25 @@ export const configSchema = z
       }
       names.add(name);
     });
+    if (c.listen.https.length > 0 && c.tls === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: 'listen.https needs tls.cert and tls.key',
+      });
+    }
+    if (c.admin !== undefined) {
+      const given = [c.admin.token, c.admin.tokenFile, c.admin.tokenEnv].filter(
+        (t) => t !== undefined,
+      );
+      if (given.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['admin'],
+          message: 'give at most one of token, tokenFile and tokenEnv',
+        });
+      }
+    }
     if (c.announce.minInterval > c.announce.interval) {
       ctx.addIssue({
         code: 'custom',

@@ -11,15 +11,19 @@ export class ErrorLog {
   private readonly intervalMs: number;
   private readonly last = new Map<string, number>();
   private readonly suppressed = new Map<string, number>();
+  /** Called with every reported failure's code, logged or not (the metrics count them). */
+  private readonly onError: ((code: string) => void) | null;
 
-  constructor(log: Logger, intervalMs = 1000) {
+  constructor(log: Logger, intervalMs = 1000, onError: ((code: string) => void) | null = null) {
     this.log = log;
     this.intervalMs = intervalMs;
+    this.onError = onError;
   }
 
   /** Logs `err` at error level with its stable code, unless that code was logged just now. */
   report(err: unknown, msg: string): void {
     const code = errorCode(err);
+    if (this.onError !== null) this.onError(code);
     const now = Date.now();
     const last = this.last.get(code);
     if (last !== undefined && now - last < this.intervalMs) {

@@ -38,6 +38,8 @@ export interface IPStore {
   /** True if any address of `ips` is contained (false for an empty list). */
   containsAny(ips: readonly Uint8Array[]): boolean | Promise<boolean>;
 
+  /** Optional capability: rejects when the store's server is unreachable (readiness). */
+  ping?(): void | Promise<void>;
   /** Releases resources. Further calls are not allowed. */
   close(): Promise<void>;
 }

@@ -71,4 +71,44 @@ export interface PeerStore {
 
   /** Stops background work and releases resources. Further calls are not allowed. */
   close(): Promise<void>;
+
+  // Optional capabilities (operations: metrics, health, stats page, full scrape). Each walks
+  // the store or talks to its server, so none is ever called per announce.
+
+  /**
+   * Optional: totals over every swarm, computed when asked (memory: one walk of the swarms;
+   * redis: not offered, it would SCAN the whole keyspace at every metrics scrape).
+   */
+  stats?(): PeerStoreStats | Promise<PeerStoreStats>;
+
+  /**
+   * Optional: the counts of up to `limit` swarms, in no particular order (full scrape, top
+   * torrents). Memory offers it; redis does not (it would SCAN every swarm key).
+   */
+  listSwarms?(limit: number): SwarmCounts[] | Promise<SwarmCounts[]>;
+
+  /** Optional: rejects when the store's server is unreachable (readiness). Redis offers it. */
+  ping?(): void | Promise<void>;
+}
+
+/** Totals of a PeerStore (`stats()`). */
+export interface PeerStoreStats {
+  swarms: number;
+  seeders: number;
+  leechers: number;
+  /** Peers by address family (seeders and leechers together). */
+  peers4: number;
+  peers6: number;
+  /** Expiry sweeps run since start, and the seconds they took in all. */
+  sweeps: number;
+  sweepSeconds: number;
+}
+
+/** One swarm's counts (`listSwarms()`). */
+export interface SwarmCounts {
+  /** The info hash's 20 bytes as a latin1 string. */
+  infoHashKey: string;
+  complete: number;
+  incomplete: number;
+  downloaded: number;
 }

@@ -36,6 +36,8 @@ export class StoreSet {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly opened: { close(): Promise<void> }[] = [];
+  /** Every store opened that can `ping` its server, by `kind:namespace` (readiness). */
+  private readonly pingable: { name: string; ping(): void | Promise<void> }[] = [];
 
   constructor(storage: ShoalConfig['storage'], log: Logger, now: () => number) {
     this.storage = storage;
@@ -60,6 +62,11 @@ export class StoreSet {
 
   openStringStore(namespace: string): Promise<StringStore> {
     return this.open('strings', this.storage.strings, stringStoreDrivers, this.context(namespace));
+  }
+
+  /** The opened stores that can check their server (`ping`), for /readyz. */
+  pingables(): readonly { name: string; ping(): void | Promise<void> }[] {
+    return this.pingable;
   }
 
   /** Closes every store opened, reporting the first failure after trying them all. */
@@ -94,6 +101,11 @@ export class StoreSet {
       );
     }
     this.opened.push(store);
+    const p = store as { ping?: () => void | Promise<void> };
+    if (typeof p.ping === 'function') {
+      const ping = p.ping.bind(store);
+      this.pingable.push({ name: `store:${kind}:${ctx.namespace}`, ping });
+    }
     return store;
   }
 }

@@ -23,6 +23,8 @@ export interface StringStore {
   /** Optional capability (where it is cheap): every value, in no particular order. */
   list?(): string[] | Promise<string[]>;
 
+  /** Optional capability: rejects when the store's server is unreachable (readiness). */
+  ping?(): void | Promise<void>;
   /** Releases resources. Further calls are not allowed. */
   close(): Promise<void>;
 }

@@ -22,6 +22,18 @@ import type { NativeTcpServer } from './native-tcp.js';
 import { NativeWire, NetWire } from './wire.js';
 import type { Wire } from './wire.js';
 import { ErrorLog } from '../../log/error-log.js';
+import {
+  ACT_ANNOUNCE,
+  ACT_SCRAPE,
+  PROTO_HTTP,
+  RES_CLIENT_ERROR,
+  RES_OK,
+  RES_REJECTED,
+  RES_SERVER_ERROR,
+} from '../../metrics/request-metrics.js';
+import type { RequestMetrics } from '../../metrics/request-metrics.js';
+import type { FullScrape, FullScrapeResult } from './full-scrape.js';
+import tls from 'node:tls';
 
 export interface HttpFrontendConfig {
   /** Open connections at most; more are closed on accept. */
@@ -44,6 +56,10 @@ export interface HttpFrontendConfig {
   retryInOnError: number;
   /** Use the native accept/read/write path when it is built (falls back to node:net). */
   native: boolean;
+  /** Request counters; null or absent: metrics off, nothing is timed. */
+  metrics?: RequestMetrics | null;
+  /** Answers `GET /scrape` without info_hash; null or absent: full scrape is off. */
+  fullScrape?: FullScrape | null;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -88,6 +104,11 @@ class Conn {
   }
 }
 
+/** The result label of a request that threw `err`. */
+function caughtResult(err: unknown): number {
+  return err instanceof ClientError ? RES_REJECTED : RES_SERVER_ERROR;
+}
+
 function lowerEquals(src: Buffer, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;
   for (let i = 0; i < lower.length; i++) {
@@ -111,6 +132,9 @@ export class HttpFrontend {
   private readonly errors: ErrorLog;
   private readonly proxies: NetworkList;
   private readonly servers: net.Server[] = [];
+  private readonly tlsServers: tls.Server[] = [];
+  private readonly metrics: RequestMetrics | null;
+  private readonly fullScrape: FullScrape | null;
   private readonly nativeServers: NativeTcpServer[] = [];
   /** How connections are handled: 'native' (addon) or 'net', by the last listener bound. */
   mode: 'native' | 'net' | 'none' = 'none';
@@ -123,7 +147,14 @@ export class HttpFrontend {
     this.logic = logic;
     this.cfg = cfg;
     this.log = log;
-    this.errors = new ErrorLog(log);
+    const metrics = cfg.metrics ?? null;
+    this.metrics = metrics;
+    this.fullScrape = cfg.fullScrape ?? null;
+    this.errors = new ErrorLog(
+      log,
+      1000,
+      metrics === null ? null : (code): void => metrics.countError(code),
+    );
     this.proxies = new NetworkList(cfg.trustedProxies);
     this.timer = setInterval(() => this.checkTimeouts(), 1000);
     this.timer.unref();
@@ -197,6 +228,41 @@ export class HttpFrontend {
         resolve(server.address() as AddressInfo);
       });
     });
+  }
+
+  /**
+   * Starts an HTTPS listener: node:tls in front of the same request handling as the node:net
+   * path (a TLSSocket is a net.Socket). `setSecureContext` swaps the certificate later.
+   */
+  listenTls(
+    host: string,
+    port: number,
+    ipv6Only: boolean,
+    secure: tls.SecureContextOptions,
+  ): Promise<AddressInfo> {
+    const server = tls.createServer(secure, (s) => this.onConnection(s));
+    server.maxConnections = this.cfg.maxConnections;
+    // Handshake failures (scanners, expired client clocks) are the client's problem.
+    server.on('tlsClientError', (_err, socket) => socket.destroy());
+    this.servers.push(server);
+    this.tlsServers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, ipv6Only, backlog: 4096 }, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.log.error({ err, code: 'SHOAL_E_HTTPS_LISTEN' }, 'https'));
+        resolve(server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Replaces the certificate and key of every HTTPS listener (new connections use them). */
+  setSecureContext(secure: tls.SecureContextOptions): void {
+    for (const s of this.tlsServers) s.setSecureContext(secure);
+  }
+
+  private record(action: number, family: 4 | 6, result: number, startedAt: number): void {
+    if (this.metrics !== null) this.metrics.record(PROTO_HTTP, action, family, result, startedAt);
   }
 
   get connectionCount(): number {
@@ -297,6 +363,7 @@ export class HttpFrontend {
     let keepAlive = minor === 0x31;
     let keepAliveHeader = false;
     let proxyValue: string | null = null;
+    let gzip = false;
 
     // Headers: only the few a tracker needs are looked at.
     let p = lineEnd + 2;
@@ -326,6 +393,12 @@ export class HttpFrontend {
       ) {
         const v = data.toString('latin1', colon + 1, e);
         proxyValue = proxyValue === null ? v : `${proxyValue},${v}`;
+      } else if (
+        nameLen === 15 &&
+        this.fullScrape !== null &&
+        lowerEquals(data, p, colon, 'accept-encoding')
+      ) {
+        gzip = /\bgzip\b/i.test(data.toString('latin1', colon + 1, e));
       }
       p = e + 2;
     }
@@ -345,7 +418,7 @@ export class HttpFrontend {
     const addr =
       proxyValue === null ? conn.addr : (forwardedAddress(proxyValue, this.proxies) ?? conn.addr);
     if (path === '/announce') return this.announce(conn, data, q + 1, targetEnd, addr, tail);
-    if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, tail);
+    if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, addr, tail, gzip);
     return this.sendError(conn, 404, 'Not Found', tail);
   }
 
@@ -357,32 +430,59 @@ export class HttpFrontend {
     addr: ClientAddress,
     tail: string,
   ): number {
+    const t0 = this.metrics === null ? 0 : performance.now();
+    const fam = addr.family;
     const req = new AnnounceRequest();
     req.protocol = 'http';
     req.clientIp = addr.ip;
     req.family = addr.family;
     const bad = parseAnnounceQuery(data, qs, qe, req, this.cfg);
-    if (bad !== null) return this.sendFailure(conn, bad, undefined, tail);
+    if (bad !== null) {
+      this.record(ACT_ANNOUNCE, fam, RES_CLIENT_ERROR, t0);
+      return this.sendFailure(conn, bad, undefined, tail);
+    }
     let result: AnnounceResponse | Promise<AnnounceResponse>;
     try {
       result = this.logic.announce(req);
     } catch (err) {
+      this.record(ACT_ANNOUNCE, fam, caughtResult(err), t0);
       return this.sendCaught(conn, err, tail);
     }
-    if (!(result instanceof Promise)) return this.sendAnnounce(conn, result, req, tail);
+    if (!(result instanceof Promise)) {
+      this.record(ACT_ANNOUNCE, fam, RES_OK, t0);
+      return this.sendAnnounce(conn, result, req, tail);
+    }
     conn.paused = true;
     result.then(
-      (res) => this.resume(conn, () => this.sendAnnounce(conn, res, req, tail)),
-      (err: unknown) => this.resume(conn, () => this.sendCaught(conn, err, tail)),
+      (res) => {
+        this.record(ACT_ANNOUNCE, fam, RES_OK, t0);
+        this.resume(conn, () => this.sendAnnounce(conn, res, req, tail));
+      },
+      (err: unknown) => {
+        this.record(ACT_ANNOUNCE, fam, caughtResult(err), t0);
+        this.resume(conn, () => this.sendCaught(conn, err, tail));
+      },
     );
     return PAUSED;
   }
 
-  private scrape(conn: Conn, data: Buffer, qs: number, qe: number, tail: string): number {
+  private scrape(
+    conn: Conn,
+    data: Buffer,
+    qs: number,
+    qe: number,
+    addr: ClientAddress,
+    tail: string,
+    gzip: boolean,
+  ): number {
+    const t0 = this.metrics === null ? 0 : performance.now();
+    const fam = addr.family;
     const parsed = parseScrapeQuery(data, qs, qe, this.cfg.maxScrapeHashes);
-    if (typeof parsed === 'string') return this.sendFailure(conn, parsed, undefined, tail);
-    if (parsed.length === 0)
-      return this.sendFailure(conn, 'full scrape is not enabled', undefined, tail);
+    if (typeof parsed === 'string') {
+      this.record(ACT_SCRAPE, fam, RES_CLIENT_ERROR, t0);
+      return this.sendFailure(conn, parsed, undefined, tail);
+    }
+    if (parsed.length === 0) return this.fullScrapeReply(conn, addr, tail, gzip, t0);
     // BEP 48 `files` is a dictionary: keys sorted by bytes, each once.
     parsed.sort((x, y) => Buffer.compare(x, y));
     let n = 0;
@@ -395,15 +495,78 @@ export class HttpFrontend {
     try {
       result = this.logic.scrape(keys);
     } catch (err) {
+      this.record(ACT_SCRAPE, fam, caughtResult(err), t0);
       return this.sendCaught(conn, err, tail);
     }
-    if (!(result instanceof Promise)) return this.sendScrape(conn, parsed, result, tail);
+    if (!(result instanceof Promise)) {
+      this.record(ACT_SCRAPE, fam, RES_OK, t0);
+      return this.sendScrape(conn, parsed, result, tail);
+    }
     conn.paused = true;
     result.then(
-      (entries) => this.resume(conn, () => this.sendScrape(conn, parsed, entries, tail)),
-      (err: unknown) => this.resume(conn, () => this.sendCaught(conn, err, tail)),
+      (entries) => {
+        this.record(ACT_SCRAPE, fam, RES_OK, t0);
+        this.resume(conn, () => this.sendScrape(conn, parsed, entries, tail));
+      },
+      (err: unknown) => {
+        this.record(ACT_SCRAPE, fam, caughtResult(err), t0);
+        this.resume(conn, () => this.sendCaught(conn, err, tail));
+      },
     );
     return PAUSED;
+  }
+
+  /** `GET /scrape` without info_hash: every swarm (when enabled), else a failure. */
+  private fullScrapeReply(
+    conn: Conn,
+    addr: ClientAddress,
+    tail: string,
+    gzip: boolean,
+    t0: number,
+  ): number {
+    const full = this.fullScrape;
+    if (full === null) {
+      this.record(ACT_SCRAPE, addr.family, RES_REJECTED, t0);
+      return this.sendFailure(conn, 'full scrape is not enabled', undefined, tail);
+    }
+    const send = (r: FullScrapeResult): number => {
+      if (typeof r === 'string') {
+        this.record(ACT_SCRAPE, addr.family, RES_REJECTED, t0);
+        return this.sendFailure(conn, r, undefined, tail);
+      }
+      this.record(ACT_SCRAPE, addr.family, RES_OK, t0);
+      return this.writeBody(conn, gzip ? r.gzip : r.plain, gzip, tail);
+    };
+    const fail = (err: unknown): number => {
+      this.record(ACT_SCRAPE, addr.family, caughtResult(err), t0);
+      return this.sendCaught(conn, err, tail);
+    };
+    let result: FullScrapeResult | Promise<FullScrapeResult>;
+    try {
+      result = full.reply(addr.ip);
+    } catch (err) {
+      return fail(err);
+    }
+    if (!(result instanceof Promise)) return send(result);
+    conn.paused = true;
+    result.then(
+      (r) => this.resume(conn, () => send(r)),
+      (err: unknown) => this.resume(conn, () => fail(err)),
+    );
+    return PAUSED;
+  }
+
+  /** Writes a whole bencoded body (optionally gzip-compressed) behind a status line. */
+  private writeBody(conn: Conn, body: Buffer, gzip: boolean, tail: string): number {
+    const enc = gzip ? '\r\nContent-Encoding: gzip' : '';
+    const head = `${STATUS_200}${body.length}${enc}\r\nVary: Accept-Encoding${tail}`;
+    conn.wire.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+    if (tail === CLOSE) {
+      conn.wire.end();
+      conn.ended = true;
+      return CLOSED;
+    }
+    return DONE;
   }
 
   /** Writes a delayed reply, then goes on with requests that arrived meanwhile. */

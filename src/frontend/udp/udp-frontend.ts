@@ -13,6 +13,17 @@ import { nativeBatchUnavailableReason, openBatchSocket } from './native-batch.js
 import type { BatchSocket } from './native-batch.js';
 import { passkeyFromUrlData, readUrlData } from './url-data.js';
 import { ErrorLog } from '../../log/error-log.js';
+import {
+  ACT_ANNOUNCE,
+  ACT_CONNECT,
+  ACT_SCRAPE,
+  PROTO_UDP,
+  RES_CLIENT_ERROR,
+  RES_OK,
+  RES_REJECTED,
+  RES_SERVER_ERROR,
+} from '../../metrics/request-metrics.js';
+import type { RequestMetrics } from '../../metrics/request-metrics.js';
 
 // BEP 15 wire constants.
 export const PROTOCOL_ID_HI = 0x417;
@@ -138,12 +149,31 @@ export class UdpFrontend {
   private inFlight = 0;
   private closing = false;
   private drained: (() => void) | null = null;
+  /** Request counters (null: metrics off, nothing is timed). */
+  private readonly metrics: RequestMetrics | null;
+  /** Result of the packet being handled (RES_*; -1 when no reply is sent), set by the senders. */
+  private result = RES_OK;
+  /** The packet being handled finishes later: its callbacks record it. */
+  private deferred = false;
+  /** `performance.now()` when the packet being handled arrived (0 with metrics off). */
+  private startedAt = 0;
 
-  constructor(logic: SwarmLogic, cfg: UdpFrontendConfig, log: Logger, now?: () => number) {
+  constructor(
+    logic: SwarmLogic,
+    cfg: UdpFrontendConfig,
+    log: Logger,
+    now?: () => number,
+    metrics: RequestMetrics | null = null,
+  ) {
     this.logic = logic;
     this.cfg = cfg;
     this.log = log;
-    this.errors = new ErrorLog(log);
+    this.metrics = metrics;
+    this.errors = new ErrorLog(
+      log,
+      1000,
+      metrics === null ? null : (code): void => metrics.countError(code),
+    );
     this.ids = new ConnectionIds(cfg.connectionIdKey, now);
   }
 
@@ -240,10 +270,32 @@ export class UdpFrontend {
   onPacket(sink: UdpSink, msg: Buffer, src: UdpSource): void {
     if (msg.length < 16 || this.closing) return;
     const action = msg.readUInt32BE(8);
+    const m = this.metrics;
+    if (m === null) {
+      this.handle(sink, msg, src, action);
+      return;
+    }
+    this.startedAt = performance.now();
+    this.result = RES_OK;
+    this.deferred = false;
+    const family = src.family; // read first: a deferred reply's `src` is reused
+    this.handle(sink, msg, src, action);
+    if (this.deferred || this.result < 0 || action > ACTION_SCRAPE) return;
+    m.record(PROTO_UDP, udpAction(action), family, this.result, this.startedAt);
+  }
+
+  /** Records a reply sent after an asynchronous store or hook. */
+  private recordLater(action: number, family: Family, result: number, startedAt: number): void {
+    if (this.metrics !== null) this.metrics.record(PROTO_UDP, action, family, result, startedAt);
+  }
+
+  private handle(sink: UdpSink, msg: Buffer, src: UdpSource, action: number): void {
     try {
       if (action === ACTION_CONNECT) {
-        if (msg.readUInt32BE(0) !== PROTOCOL_ID_HI || msg.readUInt32BE(4) !== PROTOCOL_ID_LO)
+        if (msg.readUInt32BE(0) !== PROTOCOL_ID_HI || msg.readUInt32BE(4) !== PROTOCOL_ID_LO) {
+          this.result = -1;
           return;
+        }
         const out = Buffer.allocUnsafe(16);
         out.writeUInt32BE(ACTION_CONNECT, 0);
         msg.copy(out, 4, 12, 16);
@@ -328,10 +380,18 @@ export class UdpFrontend {
     }
     const to = src.clone();
     const head = Buffer.from(msg.subarray(0, 16));
+    const t0 = this.startedAt;
+    this.deferred = true;
     this.track(
       result.then(
-        (res) => this.sendAnnounce(sink, head, to, res),
-        (err: unknown) => this.sendCaught(sink, head, to, err),
+        (res) => {
+          this.sendAnnounce(sink, head, to, res);
+          this.recordLater(ACT_ANNOUNCE, to.family, RES_OK, t0);
+        },
+        (err: unknown) => {
+          this.sendCaught(sink, head, to, err);
+          this.recordLater(ACT_ANNOUNCE, to.family, this.result, t0);
+        },
       ),
     );
   }
@@ -367,10 +427,18 @@ export class UdpFrontend {
     }
     const to = src.clone();
     const head = Buffer.from(msg.subarray(0, 16));
+    const t0 = this.startedAt;
+    this.deferred = true;
     this.track(
       result.then(
-        (entries) => this.sendScrape(sink, head, to, entries),
-        (err: unknown) => this.sendCaught(sink, head, to, err),
+        (entries) => {
+          this.sendScrape(sink, head, to, entries);
+          this.recordLater(ACT_SCRAPE, to.family, RES_OK, t0);
+        },
+        (err: unknown) => {
+          this.sendCaught(sink, head, to, err);
+          this.recordLater(ACT_SCRAPE, to.family, this.result, t0);
+        },
       ),
     );
   }
@@ -392,10 +460,12 @@ export class UdpFrontend {
   private sendCaught(sink: UdpSink, msg: Buffer, to: UdpSource, err: unknown): void {
     if (err instanceof ClientError) {
       this.sendError(sink, msg, to, err.message, false);
+      this.result = RES_REJECTED;
       return;
     }
     this.errors.report(err, 'udp request failed');
     this.sendError(sink, msg, to, GENERIC_FAILURE, false);
+    this.result = RES_SERVER_ERROR;
   }
 
   /**
@@ -417,6 +487,7 @@ export class UdpFrontend {
     msg.copy(out, 4, 12, 16);
     out.write(message, 8, len - 8, 'utf8');
     sink.send(out, to);
+    this.result = RES_CLIENT_ERROR;
   }
 
   private track(p: Promise<void>): void {
@@ -441,6 +512,15 @@ export class UdpFrontend {
     }
     await Promise.all(this.sinks.map((s) => s.close()));
   }
+}
+
+/** The metrics index of a BEP 15 action (0-2). */
+function udpAction(action: number): number {
+  return action === ACTION_CONNECT
+    ? ACT_CONNECT
+    : action === ACTION_ANNOUNCE
+      ? ACT_ANNOUNCE
+      : ACT_SCRAPE;
 }
 
 /** Reads a big-endian unsigned 64-bit integer as a Number (exact below 2^53, saturating above). */

@@ -1,7 +1,7 @@
 import type { AnnounceRequest, AnnounceResponse, ScrapeEntry } from '../../bittorrent/announce.js';
 import { EVENT_COMPLETED, EVENT_STOPPED } from '../../bittorrent/event.js';
 import { peerFamily } from '../peer-family.js';
-import type { PeerStore } from '../peer-store.js';
+import type { PeerStore, PeerStoreStats, SwarmCounts } from '../peer-store.js';
 import { PeerList } from './peer-list.js';
 import { Slab } from './slab.js';
 
@@ -97,6 +97,54 @@ export class MemoryPeerStore implements PeerStore {
   /** Number of swarms held. */
   get swarmCount(): number {
     return this.swarms.size;
+  }
+
+  /** Sweep slices run since start and the seconds they took (metrics). */
+  private sweeps = 0;
+  private sweepSeconds = 0;
+
+  /** Totals over every swarm (one walk of the swarms: for metrics, not the hot path). */
+  stats(): PeerStoreStats {
+    let seeders = 0;
+    let leechers = 0;
+    let peers4 = 0;
+    let peers6 = 0;
+    for (const s of this.swarms.values()) {
+      if (s.v4 !== null) {
+        seeders += s.v4.seeders;
+        leechers += s.v4.leechers;
+        peers4 += s.v4.count;
+      }
+      if (s.v6 !== null) {
+        seeders += s.v6.seeders;
+        leechers += s.v6.leechers;
+        peers6 += s.v6.count;
+      }
+    }
+    return {
+      swarms: this.swarms.size,
+      seeders,
+      leechers,
+      peers4,
+      peers6,
+      sweeps: this.sweeps,
+      sweepSeconds: this.sweepSeconds,
+    };
+  }
+
+  /** The counts of up to `limit` swarms, in the Map's order (full scrape, top torrents). */
+  listSwarms(limit: number): SwarmCounts[] {
+    const out: SwarmCounts[] = [];
+    for (const [infoHashKey, s] of this.swarms) {
+      if (out.length >= limit) break;
+      out.push({
+        infoHashKey,
+        complete: s.complete,
+        incomplete: s.incomplete,
+        downloaded: s.downloaded,
+      });
+    }
+    return out;
   }
 
   /** Total peers held (walks every swarm: for stats and tests, not the hot path). */
@@ -297,6 +345,16 @@ export class MemoryPeerStore implements PeerStore {
   }
 
   private sweepSome(budget: number): void {
+    const t0 = performance.now();
+    try {
+      this.sweepSomeTimed(budget);
+    } finally {
+      this.sweeps++;
+      this.sweepSeconds += (performance.now() - t0) / 1000;
+    }
+  }
+
+  private sweepSomeTimed(budget: number): void {
     const now = this.fullTick();
     let iter = this.sweepIter ?? this.swarms.entries();
     for (let n = 0; n < budget; n++) {

@@ -139,6 +139,11 @@ export class RedisIPStore implements IPStore {
     }, this.fail);
   }
 
+  /** Readiness: one PING through this store's connection (rejects when Redis is gone). */
+  async ping(): Promise<void> {
+    await this.client.ping().catch(this.fail);
+  }
+
   /** Lets go of the connection; the entries stay in Redis (they are the list). */
   async close(): Promise<void> {
     await this.release?.();

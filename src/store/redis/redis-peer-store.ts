@@ -357,6 +357,13 @@ export class RedisPeerStore implements PeerStore {
     this.timer.unref();
   }
 
+  /** Readiness: one PING through this store's connection (rejects when Redis is gone). */
+  async ping(): Promise<void> {
+    await this.client.ping().catch((err: unknown) => {
+      throw storeUnavailable('ping', err);
+    });
+  }
+
   /**
    * Stops the background sweep (waiting for a running page to finish), then releases the
    * connection. Calling it again returns the same promise.

@@ -136,6 +136,11 @@ export class RedisStringStore implements StringStore {
     return [next.toString('latin1'), members];
   }
 
+  /** Readiness: one PING through this store's connection (rejects when Redis is gone). */
+  async ping(): Promise<void> {
+    await this.client.ping().catch(this.fail);
+  }
+
   /** Lets go of the connection; the values stay in Redis (they are the list). */
   async close(): Promise<void> {
     await this.release?.();
