@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { AdminReply, AdminRouteModule } from './admin-route.js';
 import type { AdminRouter } from './admin-router.js';
@@ -11,7 +12,10 @@ import type { StatsSource } from './stats-snapshot.js';
 /** chart.js's browser build, read once on first use. */
 let chartJs: Buffer | null = null;
 function chartJsBundle(): Buffer {
-  chartJs ??= readFileSync(createRequire(import.meta.url).resolve('chart.js/dist/chart.umd.js'));
+  // chart.js's `exports` map hides dist/chart.umd.js: resolve the package's main file (in
+  // dist/) and take the browser build beside it.
+  const main = createRequire(import.meta.url).resolve('chart.js');
+  chartJs ??= readFileSync(join(dirname(main), 'chart.umd.js'));
   return chartJs;
 }
 
@@ -95,6 +99,12 @@ export function coreRoutes(
         path: '/assets/stats.js',
         auth: false,
         handler: () => text(200, STATS_PAGE_SCRIPT, 'text/javascript; charset=utf-8'),
+      },
+      {
+        method: 'GET',
+        path: '/favicon.ico',
+        auth: false,
+        handler: () => text(204, '', 'image/x-icon'),
       },
       {
         method: 'GET',
@@ -186,6 +196,12 @@ export function coreRoutes(
         get: {
           summary: 'The stats page’s script',
           responses: { '200': plain('JavaScript', 'text/javascript') },
+        },
+      },
+      '/favicon.ico': {
+        get: {
+          summary: 'No icon (so browsers do not log a 404)',
+          responses: { '204': { description: 'Empty' } },
         },
       },
       '/assets/chart.umd.js': {

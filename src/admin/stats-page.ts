@@ -17,17 +17,17 @@ export const STATS_PAGE_HTML = `<!doctype html>
   main { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; padding: 16px; }
   section { background: #fff; border-radius: 6px; padding: 12px; box-shadow: 0 1px 3px #0002; }
   section h2 { font-size: 14px; margin: 0 0 8px; }
-  canvas { width: 100%; height: 260px; }
+  .chart { position: relative; height: 260px; }
   #error { color: #b00; }
 </style>
 </head>
 <body>
 <header><h1>Shoal</h1><div id="summary">loading…</div><div id="error"></div></header>
 <main>
-  <section><h2>Announces per second, by protocol</h2><canvas id="rate"></canvas></section>
-  <section><h2>Swarms and peers</h2><canvas id="swarm"></canvas></section>
-  <section><h2>Peers by address family</h2><canvas id="family"></canvas></section>
-  <section><h2>Top torrents (peers)</h2><canvas id="top"></canvas></section>
+  <section><h2>Announces per second, by protocol</h2><div class="chart"><canvas id="rate"></canvas></div></section>
+  <section><h2>Swarms and peers</h2><div class="chart"><canvas id="swarm"></canvas></div></section>
+  <section><h2>Peers by address family</h2><div class="chart"><canvas id="family"></canvas></div></section>
+  <section><h2>Top torrents (peers)</h2><div class="chart"><canvas id="top"></canvas></div></section>
 </main>
 <script src="assets/chart.umd.js"></script>
 <script src="assets/stats.js"></script>
@@ -45,7 +45,7 @@ export const STATS_PAGE_SCRIPT = `'use strict';
     return new Chart(document.getElementById(id), {
       type: 'line',
       data: { labels: [], datasets: sets.map(function (s) {
-        return { label: s[0], borderColor: s[1], backgroundColor: s[1], data: [], pointRadius: 0, tension: 0.2 };
+        return { label: s[0], borderColor: s[1], backgroundColor: s[1], data: [], pointRadius: 2, tension: 0.2 };
       }) },
       options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true } } },
     });
@@ -82,6 +82,7 @@ export const STATS_PAGE_SCRIPT = `'use strict';
   }
   function announces(s, p) { return s.requests && s.requests[p] ? s.requests[p].announce : 0; }
   function update(s) {
+    if (prev !== null && s.time === prev.time) return; // the same (cached) snapshot
     var label = new Date(s.time).toLocaleTimeString();
     if (prev !== null && s.time > prev.time) {
       var dt = (s.time - prev.time) / 1000;
