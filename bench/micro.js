@@ -14,6 +14,7 @@ import { createPrivtrak } from '../dist/middleware/privtrak/privtrak-hook.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RequestMetrics } from '../dist/metrics/request-metrics.js';
 
 // `node bench/micro.js hooks` runs only the list hooks; `node bench/micro.js privtrak` only the
 // accounting hook.
@@ -141,3 +142,15 @@ if (only === undefined || 'privtrak'.includes(only) || only.includes('privtrak')
   await spooled.close();
   rmSync(dir, { recursive: true, force: true });
 }
+// Request metrics: what one request pays with metrics on (`node bench/micro.js metrics`):
+// RequestMetrics.start() (a clock read for one request in timingSample) and record() (the
+// counter, and for timed requests the end clock read and bucket search).
+const metrics = new RequestMetrics(64);
+const timedAll = new RequestMetrics(1);
+bench('metrics: performance.now()', 5000000, () => performance.now());
+bench('metrics: start + record (1 in 64 timed)', 5000000, (i) =>
+  metrics.record(i & 1, 0, (i & 2) === 0 ? 4 : 6, 0, metrics.start()),
+);
+bench('metrics: start + record (all timed)', 5000000, (i) =>
+  timedAll.record(i & 1, 0, (i & 2) === 0 ? 4 : 6, 0, timedAll.start()),
+);

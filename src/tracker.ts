@@ -140,7 +140,10 @@ export async function createTracker(
   // --- operations (issue 7) ---
   const registry = new Registry();
   const readiness = new ReadinessChecks();
-  const requests = config.admin !== undefined && config.admin.metrics ? new RequestMetrics() : null;
+  const requests =
+    config.admin !== undefined && config.admin.metrics
+      ? new RequestMetrics(config.admin.timingSample)
+      : null;
   let fullScrape: FullScrape | null = null;
   if (config.scrape.full.enabled) {
     try {

@@ -157,6 +157,14 @@ export const configSchema = z
           .optional(),
         /** Count requests by protocol, action, family, result and duration (/metrics). */
         metrics: z.boolean().default(true),
+        /** Time one request in this many (a power of two; 1 times every request). */
+        timingSample: z
+          .number()
+          .int()
+          .min(1)
+          .max(65536)
+          .refine((n) => (n & (n - 1)) === 0, 'expected a power of two (1, 2, 4, ... 65536)')
+          .default(64),
         /** Process metrics (CPU, memory, event loop lag, GC) from prom-client. */
         processMetrics: z.boolean().default(true),
         /** Swarms walked at most to find the top torrents of the stats page. */

@@ -1,4 +1,4 @@
-import { Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { DURATION_BUCKETS, RequestMetrics, SERIES, seriesLabels } from './request-metrics.js';
 
@@ -6,7 +6,7 @@ type Label = 'protocol' | 'action' | 'family' | 'result';
 
 const NAME = 'shoal_request_duration_seconds';
 const HELP =
-  'Tracker requests answered, by protocol, action, address family and result, with their duration';
+  'Durations of a sample of tracker requests (one in admin.timingSample), by protocol, action, address family and result';
 
 interface Sample {
   metricName: string;
@@ -17,7 +17,8 @@ interface Sample {
 /**
  * `shoal_request_duration_seconds`: a prom-client Histogram whose values come from a
  * RequestMetrics' typed arrays at scrape time instead of `observe()` calls (see
- * RequestMetrics for why). Only series that saw a request are listed.
+ * RequestMetrics for why). Only the timed sample is in it, so its `_count` is about
+ * 1/timingSample of `shoal_requests_total`. Only series that saw a timed request are listed.
  */
 export class RequestDurationHistogram extends Histogram<Label> {
   private readonly source: RequestMetrics;
@@ -74,5 +75,39 @@ export class RequestDurationHistogram extends Histogram<Label> {
 
   override get(): ReturnType<Histogram<Label>['get']> {
     return this.getForPromString() as unknown as ReturnType<Histogram<Label>['get']>;
+  }
+}
+
+const COUNT_NAME = 'shoal_requests_total';
+const COUNT_HELP =
+  'Tracker requests answered (every one), by protocol, action, address family and result';
+
+/** `shoal_requests_total`: every request, from RequestMetrics' counts at scrape time. */
+export class RequestCounter extends Counter<Label> {
+  private readonly source: RequestMetrics;
+
+  constructor(source: RequestMetrics, registry: Registry) {
+    super({
+      name: COUNT_NAME,
+      help: COUNT_HELP,
+      labelNames: ['protocol', 'action', 'family', 'result'],
+      registers: [registry],
+    });
+    this.source = source;
+  }
+
+  override get(): ReturnType<Counter<Label>['get']> {
+    const values = [];
+    for (let s = 0; s < SERIES; s++) {
+      const n = this.source.counts[s]!;
+      if (n > 0) values.push({ labels: seriesLabels(s), value: n });
+    }
+    return Promise.resolve({
+      name: COUNT_NAME,
+      help: COUNT_HELP,
+      type: 'counter',
+      values,
+      aggregator: 'sum',
+    }) as unknown as ReturnType<Counter<Label>['get']>;
   }
 }

@@ -3,9 +3,10 @@
  * result, duration bucket), read by prom-client collectors only when /metrics is scraped.
  *
  * Why not a prom-client Histogram per request: `observe(labels, v)` hashes a label object and
- * walks a map on every call, several hundred nanoseconds against a ~10 µs request budget. Here
- * a request costs one `performance.now()` at each end and two array writes (bench/micro.js
- * `metrics` measures it).
+ * walks a map on every call, several hundred nanoseconds against a ~10 µs request budget.
+ * Here every request costs one counter increment; durations are sampled, one request in
+ * `timingSample` being timed, because a clock read costs ~110 ns on the 2-core benchmark
+ * machine (two per request would be ~2% of an announce). bench/micro.js `metrics` measures it.
  */
 
 /** Protocols, by index. WebSocket gets its slot so its frontend can count the same way. */
@@ -81,20 +82,45 @@ export function seriesLabels(i: number): {
  * stable error code. One instance per tracker, shared by its frontends.
  */
 export class RequestMetrics {
-  /** Per series and bucket (not cumulative): `buckets[series * NB + b]`. Float64: exact to 2^53. */
+  /** Requests per series, every one counted. Float64: exact to 2^53. */
+  readonly counts = new Float64Array(SERIES);
+  /** Timed (sampled) requests per series and bucket, not cumulative: `buckets[series * NB + b]`. */
   readonly buckets = new Float64Array(SERIES * NB);
-  /** Per series: the sum of durations, in seconds. */
+  /** Per series: the sum of the sampled durations, in seconds. */
   readonly sums = new Float64Array(SERIES);
+  /** One request in this many is timed (a power of two). */
+  readonly timingSample: number;
+  private readonly sampleMask: number;
+  private seq = 0;
+
+  /** `timingSample`: time one request in this many (a power of two; 1 times them all). */
+  constructor(timingSample = 64) {
+    if (!(timingSample >= 1 && (timingSample & (timingSample - 1)) === 0)) {
+      throw new RangeError('timingSample must be a power of two (1, 2, 4, ...)');
+    }
+    this.timingSample = timingSample;
+    this.sampleMask = timingSample - 1;
+  }
   /** Failures logged through ErrorLog, by stable code (SHOAL_E_*): a small, bounded set. */
   readonly errors = new Map<string, number>();
 
   /** Number of buckets per series, +Inf included. */
   static readonly BUCKETS = NB;
 
-  /** Records one request started at `startMs` (a `performance.now()` value). */
+  /**
+   * Called when a request starts: a `performance.now()` timestamp when this request is one of
+   * the timed sample, else 0 (no clock read). Pass it to `record`.
+   */
+  start(): number {
+    return (++this.seq & this.sampleMask) === 0 ? performance.now() : 0;
+  }
+
+  /** Counts one request; times it too when `startMs` (from `start()`) is not 0. */
   record(proto: number, action: number, family: 4 | 6, result: number, startMs: number): void {
-    const ms = performance.now() - startMs;
     const s = ((proto * NA + action) * NF + (family === 4 ? 0 : 1)) * NR + result;
+    this.counts[s]!++;
+    if (startMs === 0) return;
+    const ms = performance.now() - startMs;
     let b = 0;
     while (b < NB - 1 && ms > BOUNDS_MS[b]!) b++;
     this.buckets[s * NB + b]!++;
@@ -108,10 +134,7 @@ export class RequestMetrics {
 
   /** Requests of series `s` so far. */
   count(s: number): number {
-    let n = 0;
-    const base = s * NB;
-    for (let b = 0; b < NB; b++) n += this.buckets[base + b]!;
-    return n;
+    return this.counts[s]!;
   }
 
   /** Requests so far of one protocol and action, both families and every result. */

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { PeerStore, PeerStoreStats } from '../store/peer-store.js';
-import { RequestDurationHistogram } from './request-duration-histogram.js';
+import { RequestCounter, RequestDurationHistogram } from './request-duration-histogram.js';
 import type { RequestMetrics } from './request-metrics.js';
 
 /** What `registerTrackerMetrics` reads at scrape time. */
@@ -22,6 +22,7 @@ export interface TrackerMetricSources {
 export function registerTrackerMetrics(registry: Registry, src: TrackerMetricSources): void {
   const { requests, store } = src;
   if (requests !== null) {
+    new RequestCounter(requests, registry);
     new RequestDurationHistogram(requests, registry);
     new Counter({
       name: 'shoal_errors_total',

@@ -26,7 +26,7 @@ describe('metrics, health and the OpenAPI description', () => {
   before(async () => {
     t = await startOpsTracker(
       { hooks: [{ type: 'client-list', mode: 'deny', entries: ['-BAD'] }] },
-      { token: 'test-admin-token-0123456789', processMetrics: true },
+      { token: 'test-admin-token-0123456789', processMetrics: true, timingSample: 1 },
     );
   });
   after(() => t.close());
@@ -55,8 +55,7 @@ describe('metrics, health and the OpenAPI description', () => {
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     const text = await res.text();
     const count = (protocol: string, action: string, family: string, result: string): number =>
-      sample(text, 'shoal_request_duration_seconds_count', { protocol, action, family, result }) ??
-      0;
+      sample(text, 'shoal_requests_total', { protocol, action, family, result }) ?? 0;
     assert.equal(count('http', 'announce', 'ipv4', 'ok'), 2);
     assert.equal(count('http', 'announce', 'ipv6', 'ok'), 1);
     assert.equal(count('http', 'scrape', 'ipv4', 'ok'), 1);
@@ -72,7 +71,14 @@ describe('metrics, health and the OpenAPI description', () => {
       result: 'ok',
       le: '+Inf',
     });
-    assert.equal(inf, 2);
+    assert.equal(inf, 2, 'with timingSample 1 every request is timed');
+    const timed = sample(text, 'shoal_request_duration_seconds_count', {
+      protocol: 'udp',
+      action: 'connect',
+      family: 'ipv4',
+      result: 'ok',
+    });
+    assert.equal(timed, 1);
     assert.match(text, /# TYPE shoal_request_duration_seconds histogram/);
     assert.equal(sample(text, 'shoal_swarms', {}), 1);
     assert.equal(sample(text, 'shoal_seeders', {}), 1);

@@ -430,7 +430,7 @@ export class HttpFrontend {
     addr: ClientAddress,
     tail: string,
   ): number {
-    const t0 = this.metrics === null ? 0 : performance.now();
+    const t0 = this.metrics === null ? 0 : this.metrics.start();
     const fam = addr.family;
     const req = new AnnounceRequest();
     req.protocol = 'http';
@@ -475,7 +475,7 @@ export class HttpFrontend {
     tail: string,
     gzip: boolean,
   ): number {
-    const t0 = this.metrics === null ? 0 : performance.now();
+    const t0 = this.metrics === null ? 0 : this.metrics.start();
     const fam = addr.family;
     const parsed = parseScrapeQuery(data, qs, qe, this.cfg.maxScrapeHashes);
     if (typeof parsed === 'string') {

@@ -155,7 +155,7 @@ export class UdpFrontend {
   private result = RES_OK;
   /** The packet being handled finishes later: its callbacks record it. */
   private deferred = false;
-  /** `performance.now()` when the packet being handled arrived (0 with metrics off). */
+  /** `RequestMetrics.start()` of the packet being handled (0: not timed). */
   private startedAt = 0;
 
   constructor(
@@ -275,7 +275,7 @@ export class UdpFrontend {
       this.handle(sink, msg, src, action);
       return;
     }
-    this.startedAt = performance.now();
+    this.startedAt = m.start();
     this.result = RES_OK;
     this.deferred = false;
     const family = src.family; // read first: a deferred reply's `src` is reused
