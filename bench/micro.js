@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RequestMetrics } from '../dist/metrics/request-metrics.js';
+import { performance } from 'node:perf_hooks';
 
 // `node bench/micro.js hooks` runs only the list hooks; `node bench/micro.js privtrak` only the
 // accounting hook.
