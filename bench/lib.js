@@ -29,6 +29,8 @@ export const TRACKERS = [
   'shoal-hooks',
   'shoal-redis',
   'shoal-redis-2w',
+  'shoal-metrics',
+  'shoal-nometrics',
 ];
 /** Run when --only is not given; `shoal-hooks` is asked for by name. */
 export const DEFAULT_TRACKERS = ['shoal', 'opentracker', 'bittorrent-tracker'];
@@ -39,6 +41,8 @@ export const DEFAULT_PORTS = {
   'shoal-hooks': 27200,
   'shoal-redis': 27300,
   'shoal-redis-2w': 27400,
+  'shoal-metrics': 27500,
+  'shoal-nometrics': 27600,
 };
 
 /** The Redis the `shoal-redis*` targets use (the machine's, 127.0.0.1:6379 by default). */
@@ -60,6 +64,12 @@ export function shoalTargetYaml(tracker, label) {
       return redis;
     case 'shoal-redis-2w':
       return `${redis}workers: 2\n`;
+    // Metrics on (as an operator runs it) and off, both with the admin listener, so the two
+    // differ only in the per-request counting (issue 7: within 5% of each other).
+    case 'shoal-metrics':
+      return `admin:\n  listen: 127.0.0.1:0\n  metrics: true\n`;
+    case 'shoal-nometrics':
+      return `admin:\n  listen: 127.0.0.1:0\n  metrics: false\n`;
     default:
       return '';
   }
@@ -246,6 +256,8 @@ export function startCommand(tracker, port, { shoalConfig } = {}) {
     case 'shoal-hooks':
     case 'shoal-redis':
     case 'shoal-redis-2w':
+    case 'shoal-metrics':
+    case 'shoal-nometrics':
       return `${sq(process.execPath)} ${sq(SHOAL_CLI)} --config ${sq(shoalConfig)}`;
     case 'opentracker':
       return `${sq(path.join(LOADGEN, 'peers', 'opentracker.sh'))} ${port} ${port}`;

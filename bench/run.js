@@ -33,6 +33,8 @@ and udp, plus Shoal's ratios to the other trackers.
 
   --only LIST      trackers to run, comma-separated: shoal,opentracker,bittorrent-tracker,
                    shoal-hooks (Shoal with every list hook configured, empty),
+                   shoal-metrics, shoal-nometrics (admin listener with request metrics
+                   on / off: compare with --only shoal-metrics,shoal-nometrics),
                    shoal-redis (swarms in Redis), shoal-redis-2w (the same, 2 workers:
                    runs on CPUs BENCH_REDIS_2W_CPUS, default 0,1)
                    (aliases ot, bt)                       [shoal,opentracker,bittorrent-tracker]
@@ -280,6 +282,15 @@ if (trackers.includes('shoal')) {
     const b = summary[other]['warmup-http']?.rss;
     if (a && b)
       ratioRows.push([`shoal/${other}`, 'RSS after warm-up', '', '', `${(a / b).toFixed(2)}x`]);
+  }
+}
+// Metrics on against off (issue 7: on must stay within 5% of off).
+if (trackers.includes('shoal-metrics') && trackers.includes('shoal-nometrics')) {
+  for (const test of TESTS) {
+    const a = summary['shoal-metrics'][test];
+    const b = summary['shoal-nometrics'][test];
+    const ratio = (x, y) => (a && b && y > 0 ? `${(x / y).toFixed(3)}x` : '-');
+    ratioRows.push(['metrics on/off', test, ratio(a?.rps, b?.rps), ratio(a?.rpc, b?.rpc), '']);
   }
 }
 if (ratioRows.length) {
