@@ -36,6 +36,7 @@ describe('parseConfig defaults', () => {
         { host: '0.0.0.0', port: 6969, family: 4 },
         { host: '::', port: 6969, family: 6 },
       ],
+      https: [],
     },
     announce: {
       interval: 1800,
@@ -45,7 +46,10 @@ describe('parseConfig defaults', () => {
       peerLifetime: 2700,
       trustClientIp: false,
     },
-    scrape: { maxInfoHashes: 74 },
+    scrape: {
+      maxInfoHashes: 74,
+      full: { enabled: false, cacheSeconds: 60, perIpSeconds: 300, maxSwarms: 1_000_000 },
+    },
     http: {
       maxConnections: 10000,
       maxRequestBytes: 8192,
