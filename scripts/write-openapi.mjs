@@ -1,3 +1,4 @@
+/* global fetch */
 // Writes docs/admin-openapi.json from the admin routes' own descriptions (the test
 // metrics-health.test.js fails when the file is out of date):  npm run build && node scripts/write-openapi.mjs
 import { writeFileSync } from 'node:fs';

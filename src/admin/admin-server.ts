@@ -108,8 +108,8 @@ export class AdminServer {
     try {
       body = await readJson(req);
     } catch (err) {
-      const e = err as AdminError;
-      send(res, { status: e.status, json: error(e.message, e.code) });
+      if (!(err instanceof AdminError)) throw err; // the connection failed mid-body
+      send(res, { status: err.status, json: error(err.message, err.code) });
       return;
     }
     let reply: AdminReply;
