@@ -143,6 +143,7 @@ if (only === undefined || 'privtrak'.includes(only) || only.includes('privtrak')
   await spooled.close();
   rmSync(dir, { recursive: true, force: true });
 }
+
 // Request metrics: what one request pays with metrics on (`node bench/micro.js metrics`):
 // RequestMetrics.start() (a clock read for one request in timingSample) and record() (the
 // counter, and for timed requests the end clock read and bucket search).

@@ -105,6 +105,8 @@ export async function createTracker(
   const config = parseConfig(input);
   const log = options.logger ?? createLogger(config.log.level);
   const a = config.announce;
+  // Created first so hooks (private-mode accounting) can register their metrics on it.
+  const registry = new Registry();
   const stores = new StoreSet(
     config.storage,
     log,
@@ -138,7 +140,6 @@ export async function createTracker(
   const peerStore = store;
   const hooks = chain;
   // --- operations (issue 7) ---
-  const registry = new Registry();
   const readiness = new ReadinessChecks();
   const requests =
     config.admin !== undefined && config.admin.metrics
