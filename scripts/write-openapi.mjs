@@ -1,6 +1,7 @@
 /* global fetch */
 // Writes docs/admin-openapi.json from the admin routes' own descriptions (the test
-// metrics-health.test.js fails when the file is out of date):  npm run build && node scripts/write-openapi.mjs
+// metrics-health.test.js fails when the file is out of date):  npm run build && node scripts/write-openapi.mjs &&
+// npx prettier --write docs/admin-openapi.json
 import { writeFileSync } from 'node:fs';
 import { createTracker } from '../dist/index.js';
 

@@ -145,7 +145,7 @@ describe('metrics, health and the OpenAPI description', () => {
     assert.deepEqual(
       file,
       doc,
-      'docs/admin-openapi.json is out of date: run `node scripts/write-openapi.mjs`',
+      'docs/admin-openapi.json is out of date: run `npm run build && node scripts/write-openapi.mjs && npx prettier --write docs/admin-openapi.json`',
     );
   });
 
