@@ -3,6 +3,7 @@ import type { ShoalConfig, ShoalConfigInput } from './config/config.js';
 import type { ListenAddress } from './config/listen-address.js';
 import { HttpFrontend } from './frontend/http/http-frontend.js';
 import { UdpFrontend } from './frontend/udp/udp-frontend.js';
+import { WsFrontend } from './frontend/ws/ws-frontend.js';
 import { createLogger } from './log/logger.js';
 import type { Logger } from './log/logger.js';
 import type { Hook } from './middleware/hook.js';
@@ -31,6 +32,10 @@ export interface Tracker {
   readonly hooks: ReadonlyMap<string, Hook>;
   readonly httpAddresses: readonly BoundAddress[];
   readonly udpAddresses: readonly BoundAddress[];
+  /** Dedicated WebSocket listeners (`websocket.listen`); WebSocket on the HTTP port is not listed. */
+  readonly wsAddresses: readonly BoundAddress[];
+  /** The WebTorrent frontend, or null when `websocket` is disabled and has no listener. */
+  readonly websocket: WsFrontend | null;
   /** UDP I/O: 'batch' (native recvmmsg/sendmmsg), 'dgram', or 'none' (no UDP listener). */
   readonly udpIo: 'batch' | 'dgram' | 'none';
   /** HTTP connections: 'native' (addon accept/read/write), 'net', or 'none' (no HTTP listener). */
@@ -152,12 +157,35 @@ export async function createTracker(
     log,
   );
 
+  // WebTorrent (WebSocket): upgrades on the HTTP port and/or its own listeners.
+  const wsc = config.websocket;
+  const ws =
+    wsc.enabled || wsc.listen.length > 0
+      ? new WsFrontend(
+          logic,
+          {
+            maxConnections: wsc.maxConnections,
+            maxMessageBytes: wsc.maxMessageBytes,
+            maxOffers: wsc.maxOffers,
+            maxSwarmsPerConnection: wsc.maxSwarmsPerConnection,
+            ratePerSecond: wsc.rateLimit.perSecond,
+            rateBurst: wsc.rateLimit.burst,
+            idleTimeout: wsc.idleTimeout,
+            interval: wsc.interval,
+            maxScrapeHashes: config.scrape.maxInfoHashes,
+          },
+          log,
+        )
+      : null;
+  if (ws !== null && wsc.enabled) http.setUpgradeHandler(ws);
+  const wsAddresses: BoundAddress[] = [];
+
   const rawListen = (input as { listen?: { http?: unknown; udp?: unknown } }).listen;
   const httpAddresses: BoundAddress[] = [];
   const udpAddresses: BoundAddress[] = [];
   const closeAll = async (): Promise<void> => {
     const grace = config.shutdown.graceSeconds * 1000;
-    await Promise.all([http.close(grace), udp.close(grace)]);
+    await Promise.all([http.close(grace), udp.close(grace), ws?.close(grace)]);
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
     // A store passed in is closed here; the ones opened from `storage` by the StoreSet.
     await Promise.all([options.store?.close(), stores.close()]);
@@ -166,7 +194,7 @@ export async function createTracker(
   async function bindAll(
     list: readonly ListenAddress[],
     isDefault: boolean,
-    kind: 'http' | 'udp',
+    kind: 'http' | 'udp' | 'ws',
     out: BoundAddress[],
   ): Promise<void> {
     for (const l of list) {
@@ -174,7 +202,9 @@ export async function createTracker(
         const info =
           kind === 'http'
             ? await http.listen(l.host, l.port, l.family === 6)
-            : await udp.listen(l.host, l.port, l.family);
+            : kind === 'ws'
+              ? await ws!.listen(l.host, l.port, l.family === 6, wsc.tls)
+              : await udp.listen(l.host, l.port, l.family);
         out.push({ address: info.address, family: l.family, port: info.port });
       } catch (err) {
         if (isDefault && l.family === 6 && isNoIPv6(err)) {
@@ -196,6 +226,7 @@ export async function createTracker(
   try {
     await bindAll(config.listen.http, isDefaultListen(rawListen?.http), 'http', httpAddresses);
     await bindAll(config.listen.udp, isDefaultListen(rawListen?.udp), 'udp', udpAddresses);
+    await bindAll(wsc.listen, false, 'ws', wsAddresses);
   } catch (err) {
     await closeAll();
     throw err;
@@ -208,6 +239,8 @@ export async function createTracker(
     hooks: new Map(hookList.map((h) => [h.name, h])),
     httpAddresses,
     udpAddresses,
+    wsAddresses,
+    websocket: ws,
     udpIo: udp.mode,
     httpIo: http.mode,
     log,
