@@ -123,7 +123,7 @@ export const configSchema = z
             burst: z.number().int().min(1).default(50),
           })
           .prefault({}),
-        idleTimeout: seconds(10, 3600).default(120),
+        idleTimeout: seconds(2, 3600).default(120),
         interval: seconds(10, 14400).default(120),
       })
       .prefault({}),

@@ -357,7 +357,16 @@ export class HttpFrontend {
     const addr =
       proxyValue === null ? conn.addr : (forwardedAddress(proxyValue, this.proxies) ?? conn.addr);
     if (upgrade && this.upgrades !== null && this.upgrades.accepts(path)) {
-      return this.upgrade(this.upgrades, conn, data, lineEnd + 2, end, targetStart, targetEnd, addr);
+      return this.upgrade(
+        this.upgrades,
+        conn,
+        data,
+        lineEnd + 2,
+        end,
+        targetStart,
+        targetEnd,
+        addr,
+      );
     }
     if (path === '/announce') return this.announce(conn, data, q + 1, targetEnd, addr, tail);
     if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, tail);

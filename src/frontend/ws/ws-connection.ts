@@ -18,7 +18,7 @@ export class WsConnection implements WsPeerOwner {
   readonly family: Family;
   /** From the upgrade path `/<passkey>/announce`; '' when absent. */
   readonly passkey: string;
-  /** Swarms this socket joined, by info hash key; null until the first announce. */
+  /** Peers this socket announced, by info hash key + peer id; null until the first announce. */
   joined: Map<string, WsPeer<WsConnection>> | null = null;
   /**
    * Offers forwarded to this socket, by offer id: the peer that made each. An answer is relayed

@@ -233,26 +233,24 @@ export class WsFrontend implements UpgradeHandler {
   private admit(conn: WsConnection, msg: WsAnnounceMessage, req: AnnounceRequest): void {
     if (conn.closed) return;
     const key = msg.infoHash;
+    // By info hash and peer id: clients in one process may share a socket (bittorrent-tracker
+    // pools sockets per tracker URL), each its own peer of the swarm.
+    const joinKey = key + msg.peerId;
     const joined = (conn.joined ??= new Map());
-    let peer = joined.get(key);
+    let peer = joined.get(joinKey);
     if (msg.event === EVENT_STOPPED) {
       if (peer !== undefined) {
         this.swarms.leave(peer);
-        joined.delete(key);
+        joined.delete(joinKey);
       }
       peer = undefined;
     } else {
-      if (peer !== undefined && peer.peerId !== msg.peerId) {
-        this.swarms.leave(peer); // the same socket announces another peer id for this swarm
-        joined.delete(key);
-        peer = undefined;
-      }
       if (peer === undefined && joined.size >= this.cfg.maxSwarmsPerConnection) {
         this.sendFailure(conn, 'announce', 'too many torrents on one connection', key);
         return;
       }
       peer = this.swarms.join(key, msg.peerId, conn, msg.left === 0, this.onEvicted);
-      joined.set(key, peer);
+      joined.set(joinKey, peer);
     }
     const counts = this.logic.scrape([key]);
     if (counts instanceof Promise) {
@@ -267,7 +265,8 @@ export class WsFrontend implements UpgradeHandler {
 
   private readonly onEvicted = (peer: WsPeer<WsConnection>): void => {
     const joined = peer.conn.joined;
-    if (joined !== null && joined.get(peer.swarm.key) === peer) joined.delete(peer.swarm.key);
+    const joinKey = peer.swarm.key + peer.peerId;
+    if (joined !== null && joined.get(joinKey) === peer) joined.delete(joinKey);
   };
 
   private reply(
@@ -298,7 +297,7 @@ export class WsFrontend implements UpgradeHandler {
     this.logic.schedulePostHooks(req, res);
   }
 
-  /** Each offer to a different random browser of the swarm (never back to its own socket). */
+  /** Each offer to a different random peer of the swarm (never back to its maker). */
   private forwardOffers(from: WsPeer<WsConnection>, msg: WsAnnounceMessage): void {
     const picked = this.picked;
     const n = this.swarms.pickOthers(from, msg.offers.length, picked);
@@ -330,8 +329,8 @@ export class WsFrontend implements UpgradeHandler {
       return;
     }
     offers!.delete(msg.offerId);
-    const me = conn.joined?.get(msg.infoHash);
-    if (me === undefined || me.peerId !== msg.peerId) return; // answer as a peer it is not
+    // Only a peer this socket announced (through the hooks) may answer.
+    if (conn.joined?.get(msg.infoHash + msg.peerId) === undefined) return;
     if (maker.conn.closed || maker.swarm.byId.get(maker.peerId) !== maker) return;
     maker.conn.socket.send(
       `{"action":"announce","answer":${JSON.stringify(msg.answer)},"offer_id":${JSON.stringify(msg.offerId)},"peer_id":${JSON.stringify(msg.peerId)},"info_hash":${JSON.stringify(msg.infoHash)}}`,

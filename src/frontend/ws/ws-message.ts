@@ -103,7 +103,8 @@ function parseAnnounce(m: Record<string, unknown>, maxOffers: number): WsMessage
     offerId: '',
   };
   if (m.event !== undefined && m.event !== null) {
-    const e = typeof m.event === 'string' ? parseEventName(m.event === 'update' ? '' : m.event) : -1;
+    const e =
+      typeof m.event === 'string' ? parseEventName(m.event === 'update' ? '' : m.event) : -1;
     if (e === -1) return bad('invalid event');
     msg.event = e;
   }

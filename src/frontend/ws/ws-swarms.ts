@@ -125,7 +125,7 @@ export class WsSwarms<C extends WsPeerOwner = WsPeerOwner> implements ExtraSwarm
   }
 
   /**
-   * Up to `n` distinct random peers of `self`'s swarm other than those on `self`'s connection,
+   * Up to `n` distinct random peers of `self`'s swarm other than `self` (and closed sockets),
    * written to `out` (reused by the caller); returns how many. A partial Fisher-Yates shuffle
    * of the swarm array: no allocation, each chosen peer equally likely.
    */
@@ -140,7 +140,7 @@ export class WsSwarms<C extends WsPeerOwner = WsPeerOwner> implements ExtraSwarm
       peers[j] = a;
       b.index = i;
       a.index = j;
-      if (b.conn !== self.conn && !b.conn.closed) out[count++] = b;
+      if (b !== self && !b.conn.closed) out[count++] = b;
     }
     return count;
   }
