@@ -28,7 +28,7 @@ export class WsPeer {
     this.socket = socket;
     this.peerId = peerId;
     socket.on('message', (data) => {
-      this.queue.push(JSON.parse(String(data)) as WsMsg);
+      this.queue.push(JSON.parse((data as Buffer).toString()) as WsMsg);
       this.waiter?.();
     });
     socket.on('close', (code, reason) => {

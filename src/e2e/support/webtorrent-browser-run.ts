@@ -110,9 +110,7 @@ async function main(): Promise<void> {
     );
     const seederPeers = await seeder.evaluate('window.seederPeers()');
     const infoHash = /xt=urn:btih:([0-9a-f]{40})/i.exec(magnet)?.[1] ?? '';
-    const counts = await tracker.websocket!.swarms.get(
-      Buffer.from(infoHash, 'hex').toString('latin1'),
-    );
+    const counts = tracker.websocket!.swarms.get(Buffer.from(infoHash, 'hex').toString('latin1'));
     mkdirSync(dirname(screenshot), { recursive: true });
     await leecher.screenshot({ path: screenshot });
     process.stdout.write(

@@ -141,7 +141,7 @@ export class WsFrontend implements UpgradeHandler {
       return;
     }
     this.wss.handleUpgrade(req as unknown as http.IncomingMessage, socket, head, (ws) =>
-      this.onOpen(ws as ShoalSocket, addr, passkey),
+      this.onOpen(ws, addr, passkey),
     );
   }
 
@@ -236,7 +236,7 @@ export class WsFrontend implements UpgradeHandler {
     // By info hash and peer id: clients in one process may share a socket (bittorrent-tracker
     // pools sockets per tracker URL), each its own peer of the swarm.
     const joinKey = key + msg.peerId;
-    const joined = (conn.joined ??= new Map());
+    const joined = (conn.joined ??= new Map<string, WsPeer<WsConnection>>());
     let peer = joined.get(joinKey);
     if (msg.event === EVENT_STOPPED) {
       if (peer !== undefined) {
