@@ -330,7 +330,8 @@ export class HttpFrontend {
         // GET with a body is not something trackers get; refusing keeps pipelining unambiguous.
         if (v !== '0') return this.sendError(conn, 400, 'Bad Request');
       } else if (nameLen === 7 && lowerEquals(data, p, colon, 'upgrade')) {
-        upgrade = true;
+        // Only WebSocket upgrades are taken; any other Upgrade is ignored (RFC 9110 7.8).
+        upgrade = data.toString('latin1', colon + 1, e).toLowerCase().includes('websocket');
       } else if (
         conn.viaProxy &&
         nameLen === this.cfg.proxyHeader.length &&
