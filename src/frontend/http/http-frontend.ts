@@ -331,7 +331,10 @@ export class HttpFrontend {
         if (v !== '0') return this.sendError(conn, 400, 'Bad Request');
       } else if (nameLen === 7 && lowerEquals(data, p, colon, 'upgrade')) {
         // Only WebSocket upgrades are taken; any other Upgrade is ignored (RFC 9110 7.8).
-        upgrade = data.toString('latin1', colon + 1, e).toLowerCase().includes('websocket');
+        upgrade = data
+          .toString('latin1', colon + 1, e)
+          .toLowerCase()
+          .includes('websocket');
       } else if (
         conn.viaProxy &&
         nameLen === this.cfg.proxyHeader.length &&
