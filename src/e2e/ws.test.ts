@@ -5,6 +5,10 @@
  * connection paths (native addon and node:net) and on the dedicated WebSocket port.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTracker } from '../index.js';
 import type { AnnounceRequest, Hook, ShoalConfigInput, Tracker } from '../index.js';
@@ -113,6 +117,48 @@ describe('WebSocket: offers and answers', () => {
       await t.close();
     }
   });
+});
+
+test('wss on the dedicated port with websocket.tls', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-wss-'));
+  try {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const r = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+    ]);
+    if (r.status !== 0) {
+      t.skip('openssl is needed to make a test certificate');
+      return;
+    }
+    const tracker = await start({ websocket: { tls: { cert, key } } });
+    try {
+      const url = `wss://127.0.0.1:${tracker.wsAddresses[0]!.port}/announce`;
+      const a = await WsPeer.connect(url, { rejectUnauthorized: false });
+      const reply = await a.announceReply(binId(), { left: 0 });
+      assert.deepEqual([reply.complete, reply.incomplete], [1, 0]);
+      a.close();
+      await assert.rejects(WsPeer.connect(url.replace('wss:', 'ws:')));
+    } finally {
+      await tracker.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('WebSocket: same swarms as HTTP, hooks', () => {
