@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTracker } from '../index.js';
 import type { AnnounceRequest, Hook, ShoalConfigInput, Tracker } from '../index.js';
+import { EVENT_STOPPED } from '../bittorrent/event.js';
 import { nativeTcpAvailable } from '../frontend/http/native-tcp.js';
 import { randomId, sleep } from './protocol-support/fixtures.js';
 import { announce, failureReason, httpGet, intField, scrape } from './protocol-support/raw-http.js';
@@ -170,7 +171,11 @@ describe('WebSocket: same swarms as HTTP, hooks', () => {
     preAnnounce(req) {
       if (req.protocol === 'ws') seen.push(req);
     },
+    postAnnounce(req) {
+      if (req.protocol === 'ws' && req.event === EVENT_STOPPED) stopped.push(req);
+    },
   };
+  const stopped: AnnounceRequest[] = [];
   before(async () => {
     t = await start(
       { hooks: [{ type: 'infohash-list', mode: 'deny', entries: [denied.toString('hex')] }] },
@@ -233,7 +238,7 @@ describe('WebSocket: same swarms as HTTP, hooks', () => {
     const a = await WsPeer.connect(httpUrl(t));
     const b = await WsPeer.connect(httpUrl(t));
     await a.announceReply(h1.toString('latin1'));
-    await a.announceReply(h2.toString('latin1'), { left: 0 });
+    await a.announceReply(h2.toString('latin1'), { left: 0, uploaded: 77 });
     await b.announceReply(h1.toString('latin1'));
     const count = async (h: Buffer): Promise<number[]> => {
       const e = (await scrape(port, 4, [h]))[h.toString('latin1')] as Record<string, number>;
@@ -246,6 +251,14 @@ describe('WebSocket: same swarms as HTTP, hooks', () => {
     await sleep(50);
     assert.deepEqual(await count(h1), [0, 1]);
     assert.deepEqual(await count(h2), [0, 0]);
+    // Post-hooks (accounting) hear of both as `stopped`, with the last reported totals.
+    const mine = stopped.filter((r) => r.peerId.toString('latin1') === a.peerId);
+    assert.deepEqual(
+      mine.map((r) => r.infoHash.toString('hex')).sort(),
+      [h1.toString('hex'), h2.toString('hex')].sort(),
+    );
+    assert.equal(mine.find((r) => r.infoHash.equals(h2))!.uploaded, 77);
+    assert.equal(mine.find((r) => r.infoHash.equals(h2))!.left, 0);
     const r = await b.announceReply(h1.toString('latin1'), { event: 'stopped' });
     assert.deepEqual([r.complete, r.incomplete], [0, 0]);
     b.close();

@@ -61,6 +61,11 @@ export class SwarmLogic {
     return hooks !== null && hooks.hasPre ? hooks.runPre(req) : undefined;
   }
 
+  /** Whether any post-hook is configured (frontends skip building requests for none). */
+  get hasPostHooks(): boolean {
+    return this.hooks !== null && this.hooks.hasPost;
+  }
+
   /** Schedules the post-hooks after a reply a frontend built itself (see runPreHooks). */
   schedulePostHooks(req: AnnounceRequest, res: AnnounceResponse): void {
     const hooks = this.hooks;

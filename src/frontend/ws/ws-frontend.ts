@@ -250,6 +250,8 @@ export class WsFrontend implements UpgradeHandler {
         return;
       }
       peer = this.swarms.join(key, msg.peerId, conn, msg.left === 0, this.onEvicted);
+      peer.uploaded = msg.uploaded;
+      peer.downloaded = msg.downloaded;
       joined.set(joinKey, peer);
     }
     const counts = this.logic.scrape([key]);
@@ -396,12 +398,37 @@ export class WsFrontend implements UpgradeHandler {
     if (conn.closed) return;
     conn.closed = true;
     if (conn.joined !== null) {
-      for (const peer of conn.joined.values()) this.swarms.leave(peer);
+      const post = this.logic.hasPostHooks;
+      for (const peer of conn.joined.values()) {
+        this.swarms.leave(peer);
+        if (post) this.postStopped(conn, peer);
+      }
       conn.joined = null;
     }
     conn.offers = null;
     this.conns.delete(conn);
     if (this.drained !== null && this.conns.size === 0) this.drained();
+  }
+
+  /** Post-hooks (e.g. accounting) hear of a peer whose socket closed as a `stopped` announce. */
+  private postStopped(conn: WsConnection, peer: WsPeer<WsConnection>): void {
+    const req = new AnnounceRequest();
+    req.protocol = 'ws';
+    req.infoHash = Buffer.from(peer.swarm.key, 'latin1');
+    req.infoHashKey = peer.swarm.key;
+    req.peerId = Buffer.from(peer.peerId, 'latin1');
+    req.event = EVENT_STOPPED;
+    req.left = peer.seeder ? 0 : Number.MAX_SAFE_INTEGER;
+    req.uploaded = peer.uploaded;
+    req.downloaded = peer.downloaded;
+    req.numWant = 0;
+    req.family = conn.family;
+    req.clientIp = conn.ip;
+    req.peer = conn.peer;
+    req.passkey = conn.passkey;
+    const res = new AnnounceResponse();
+    res.interval = this.cfg.interval;
+    this.logic.schedulePostHooks(req, res);
   }
 
   /** One pass over every connection: ping the quiet ones, close the silent ones. */

@@ -12,6 +12,9 @@ export class WsPeer<C extends WsPeerOwner = WsPeerOwner> {
   readonly peerId: string;
   readonly swarm: WsSwarm<C>;
   seeder = false;
+  /** Last reported totals, for the `stopped` post-hooks hear of when the socket closes. */
+  uploaded = 0;
+  downloaded = 0;
   /** Position in `swarm.peers` (kept current by swaps). */
   index = 0;
 
