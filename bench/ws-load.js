@@ -82,7 +82,9 @@ function cpuSeconds(pid) {
 
 function startTarget(name, pin) {
   const script = fileURLToPath(new URL('./ws-target.js', import.meta.url));
-  const args = ['--expose-gc', script, name];
+  // WS_TARGET_NODE_ARGS: extra node flags for the tracker process (e.g. --cpu-prof).
+  const extra = (process.env.WS_TARGET_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = ['--expose-gc', ...extra, script, name];
   const child = pin
     ? spawn('taskset', ['-c', '0', process.execPath, ...args], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
