@@ -30,6 +30,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -725,6 +726,29 @@ static napi_value js_destroy(napi_env env, napi_callback_info info) {
   return ret_int(env, RET_CLOSED);
 }
 
+/* detach(handle, id) -> a duplicate of the connection's fd (close-on-exec, still non-blocking),
+ * -1 when the connection is gone, -2 when it is ending or still has queued bytes. The connection
+ * is then forgotten here (reported like destroy: no CLOSE event) and the caller owns the new fd:
+ * the WebSocket upgrade hands it to node:net. The original fd is closed, which sends nothing
+ * while the duplicate keeps the socket open. */
+static napi_value js_detach(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  srv_t *s = argc == 2 ? get_srv(env, argv[0]) : NULL;
+  if (s == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "detach(handle, id)");
+    return NULL;
+  }
+  uint32_t slot;
+  conn_t *c = get_conn(s, env, argv[1], &slot);
+  if (c == NULL) return ret_int(env, -1);
+  if (c->state != C_OPEN || c->qlen > 0) return ret_int(env, -2);
+  int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+  conn_close(s, slot, 0);
+  return ret_int(env, fd < 0 ? -1 : fd);
+}
+
 /* pending(handle, id) -> queued, unwritten bytes (0 when gone). */
 static napi_value js_pending(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -934,6 +958,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   EXPORT_FN("end", js_end);
   EXPORT_FN("destroy", js_destroy);
   EXPORT_FN("pending", js_pending);
+  EXPORT_FN("detach", js_detach);
   EXPORT_FN("closeListener", js_close_listener);
 #undef EXPORT_FN
   NAPI_CALL(env, napi_create_object(env, &layout));

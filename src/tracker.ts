@@ -3,6 +3,7 @@ import type { ShoalConfig, ShoalConfigInput } from './config/config.js';
 import type { ListenAddress } from './config/listen-address.js';
 import { HttpFrontend } from './frontend/http/http-frontend.js';
 import { UdpFrontend } from './frontend/udp/udp-frontend.js';
+import { WsFrontend } from './frontend/ws/ws-frontend.js';
 import { createLogger } from './log/logger.js';
 import type { Logger } from './log/logger.js';
 import type { Hook } from './middleware/hook.js';
@@ -40,6 +41,10 @@ export interface Tracker {
   readonly hooks: ReadonlyMap<string, Hook>;
   readonly httpAddresses: readonly BoundAddress[];
   readonly udpAddresses: readonly BoundAddress[];
+  /** Dedicated WebSocket listeners (`websocket.listen`); WebSocket on the HTTP port is not listed. */
+  readonly wsAddresses: readonly BoundAddress[];
+  /** The WebTorrent frontend, or null when `websocket` is disabled and has no listener. */
+  readonly websocket: WsFrontend | null;
   /** UDP I/O: 'batch' (native recvmmsg/sendmmsg), 'dgram', or 'none' (no UDP listener). */
   readonly udpIo: 'batch' | 'dgram' | 'none';
   /** HTTP connections: 'native' (addon accept/read/write), 'net', or 'none' (no HTTP listener). */
@@ -204,6 +209,29 @@ export async function createTracker(
     requests,
   );
 
+  // WebTorrent (WebSocket): upgrades on the HTTP port and/or its own listeners.
+  const wsc = config.websocket;
+  const ws =
+    wsc.enabled || wsc.listen.length > 0
+      ? new WsFrontend(
+          logic,
+          {
+            maxConnections: wsc.maxConnections,
+            maxMessageBytes: wsc.maxMessageBytes,
+            maxOffers: wsc.maxOffers,
+            maxSwarmsPerConnection: wsc.maxSwarmsPerConnection,
+            ratePerSecond: wsc.rateLimit.perSecond,
+            rateBurst: wsc.rateLimit.burst,
+            idleTimeout: wsc.idleTimeout,
+            interval: wsc.interval,
+            maxScrapeHashes: config.scrape.maxInfoHashes,
+          },
+          log,
+        )
+      : null;
+  if (ws !== null && wsc.enabled) http.setUpgradeHandler(ws);
+  const wsAddresses: BoundAddress[] = [];
+
   const rawListen = (input as { listen?: { http?: unknown; udp?: unknown } }).listen;
   const httpAddresses: BoundAddress[] = [];
   const udpAddresses: BoundAddress[] = [];
@@ -213,7 +241,7 @@ export async function createTracker(
   const closeAll = async (): Promise<void> => {
     await admin?.close();
     const grace = config.shutdown.graceSeconds * 1000;
-    await Promise.all([http.close(grace), udp.close(grace)]);
+    await Promise.all([http.close(grace), udp.close(grace), ws?.close(grace)]);
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
     // A store passed in is closed here; the ones opened from `storage` by the StoreSet.
     await Promise.all([options.store?.close(), stores.close()]);
@@ -222,7 +250,7 @@ export async function createTracker(
   async function bindAll(
     list: readonly ListenAddress[],
     isDefault: boolean,
-    kind: 'http' | 'udp',
+    kind: 'http' | 'udp' | 'ws',
     out: BoundAddress[],
   ): Promise<void> {
     for (const l of list) {
@@ -230,7 +258,9 @@ export async function createTracker(
         const info =
           kind === 'http'
             ? await http.listen(l.host, l.port, l.family === 6)
-            : await udp.listen(l.host, l.port, l.family);
+            : kind === 'ws'
+              ? await ws!.listen(l.host, l.port, l.family === 6, wsc.tls)
+              : await udp.listen(l.host, l.port, l.family);
         out.push({ address: info.address, family: l.family, port: info.port });
       } catch (err) {
         if (isDefault && l.family === 6 && isNoIPv6(err)) {
@@ -280,6 +310,7 @@ export async function createTracker(
       admin = started.server;
       adminAddress = started.address;
     }
+    await bindAll(wsc.listen, false, 'ws', wsAddresses);
   } catch (err) {
     await closeAll();
     throw err;
@@ -292,6 +323,8 @@ export async function createTracker(
     hooks: new Map(hookList.map((h) => [h.name, h])),
     httpAddresses,
     udpAddresses,
+    wsAddresses,
+    websocket: ws,
     udpIo: udp.mode,
     httpIo: http.mode,
     log,

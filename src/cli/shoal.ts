@@ -132,6 +132,10 @@ async function serve(
     ...tracker.udpAddresses.map(
       (a) => `udp://${a.family === 6 ? `[${a.address}]` : a.address}:${a.port}`,
     ),
+    ...tracker.wsAddresses.map(
+      (a) =>
+        `${tracker.config.websocket.tls ? 'wss' : 'ws'}://${a.family === 6 ? `[${a.address}]` : a.address}:${a.port}/announce`,
+    ),
   ];
   tracker.log.info(
     { listening, httpIo: tracker.httpIo, udpIo: tracker.udpIo },

@@ -38,6 +38,11 @@ export async function checkWorkers(config: ShoalConfig, workers: number): Promis
       );
     }
   }
+  if (config.websocket.listen.some((l) => l.port === 0)) {
+    throw new ConfigError(
+      `websocket.listen: port 0 (a random port) cannot be shared by ${workers} workers; give a port`,
+    );
+  }
 }
 
 /**

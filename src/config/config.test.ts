@@ -60,6 +60,17 @@ describe('parseConfig defaults', () => {
       native: true,
     },
     udp: { socketBufferBytes: 4 * 1024 * 1024, batch: true },
+    websocket: {
+      enabled: true,
+      listen: [],
+      maxConnections: 20000,
+      maxMessageBytes: 65536,
+      maxOffers: 10,
+      maxSwarmsPerConnection: 1000,
+      rateLimit: { perSecond: 5, burst: 50 },
+      idleTimeout: 120,
+      interval: 120,
+    },
     log: { level: 'info' },
     shutdown: { graceSeconds: 5 },
     storage: {

@@ -113,6 +113,34 @@ export const configSchema = z
         batch: z.boolean().default(true),
       })
       .prefault({}),
+    /**
+     * WebTorrent: WebSocket signalling for browsers, on the HTTP port (`enabled`: upgrades of
+     * /announce, / and /<passkey>/announce) and on its own `listen` addresses (wss with `tls`).
+     */
+    websocket: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        listen: z.array(listenAddress).default([]),
+        tls: z
+          .strictObject({
+            cert: z.string().min(1, 'expected the path of a PEM certificate file'),
+            key: z.string().min(1, 'expected the path of a PEM private key file'),
+          })
+          .optional(),
+        maxConnections: z.number().int().min(1).default(20000),
+        maxMessageBytes: z.number().int().min(1024).max(1048576).default(65536),
+        maxOffers: z.number().int().min(0).max(50).default(10),
+        maxSwarmsPerConnection: z.number().int().min(1).default(1000),
+        rateLimit: z
+          .strictObject({
+            perSecond: z.number().min(0.01).default(5),
+            burst: z.number().int().min(1).default(50),
+          })
+          .prefault({}),
+        idleTimeout: seconds(2, 3600).default(120),
+        interval: seconds(10, 14400).default(120),
+      })
+      .prefault({}),
     log: z
       .strictObject({
         level: z

@@ -4,6 +4,16 @@ import { EVENT_STOPPED } from '../bittorrent/event.js';
 import type { PeerStore } from '../store/peer-store.js';
 import type { HookChain } from './hook-chain.js';
 
+/**
+ * Peers counted outside the PeerStore (WebSocket peers live in their frontend, with their
+ * socket): their seeders and leechers are added to the store's counts in every announce reply
+ * and scrape, whatever the protocol.
+ */
+export interface ExtraSwarmCounts {
+  /** Adds this source's seeders to `out.complete` and leechers to `out.incomplete`. */
+  addCounts(infoHashKey: string, out: { complete: number; incomplete: number }): void;
+}
+
 export interface SwarmLogicConfig {
   /** Seconds between regular announces (sent as `interval`). */
   interval: number;
@@ -27,11 +37,39 @@ export class SwarmLogic {
   private readonly cfg: SwarmLogicConfig;
 
   private readonly hooks: HookChain | null;
+  /** null until a frontend registers one: the HTTP/UDP path then pays one null check. */
+  private extra: ExtraSwarmCounts | null = null;
 
   constructor(store: PeerStore, cfg: SwarmLogicConfig, hooks: HookChain | null = null) {
     this.store = store;
     this.cfg = cfg;
     this.hooks = hooks;
+  }
+
+  /** Registers the counts of peers kept outside the PeerStore (the WebSocket frontend). */
+  setExtraCounts(extra: ExtraSwarmCounts | null): void {
+    this.extra = extra;
+  }
+
+  /**
+   * Only the pre-hooks, for a frontend whose peers do not live in the PeerStore (WebSocket):
+   * undefined when they all ran synchronously, else a promise; a rejection is a ClientError
+   * (or an internal failure) to report to the client.
+   */
+  runPreHooks(req: AnnounceRequest): void | Promise<void> {
+    const hooks = this.hooks;
+    return hooks !== null && hooks.hasPre ? hooks.runPre(req) : undefined;
+  }
+
+  /** Whether any post-hook is configured (frontends skip building requests for none). */
+  get hasPostHooks(): boolean {
+    return this.hooks !== null && this.hooks.hasPost;
+  }
+
+  /** Schedules the post-hooks after a reply a frontend built itself (see runPreHooks). */
+  schedulePostHooks(req: AnnounceRequest, res: AnnounceResponse): void {
+    const hooks = this.hooks;
+    if (hooks !== null && hooks.hasPost) hooks.schedulePost(req, res);
   }
 
   /**
@@ -78,8 +116,15 @@ export class SwarmLogic {
     res.interval = this.cfg.interval;
     res.minInterval = this.cfg.minInterval;
     const done = this.store.announce(req, this.numWantFor(req), res);
-    if (done === undefined) return res;
-    return done.then(() => res);
+    const extra = this.extra;
+    if (done === undefined) {
+      if (extra !== null) extra.addCounts(req.infoHashKey, res);
+      return res;
+    }
+    return done.then(() => {
+      if (extra !== null) extra.addCounts(req.infoHashKey, res);
+      return res;
+    });
   }
 
   /** Counts for each requested swarm, in request order. */
@@ -92,7 +137,18 @@ export class SwarmLogic {
       const r = this.store.scrape(key, entry);
       if (r !== undefined) (pending ??= []).push(r);
     }
-    if (pending === null) return out;
-    return Promise.all(pending).then(() => out);
+    const extra = this.extra;
+    if (pending === null) {
+      if (extra !== null) addAll(extra, infoHashKeys, out);
+      return out;
+    }
+    return Promise.all(pending).then(() => {
+      if (extra !== null) addAll(extra, infoHashKeys, out);
+      return out;
+    });
   }
+}
+
+function addAll(extra: ExtraSwarmCounts, keys: readonly string[], out: ScrapeEntry[]): void {
+  for (let i = 0; i < keys.length; i++) extra.addCounts(keys[i]!, out[i]!);
 }

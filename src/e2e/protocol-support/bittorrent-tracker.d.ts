@@ -14,6 +14,10 @@ declare module 'bittorrent-tracker/client' {
     port: number;
     getAnnounceOpts?: () => Record<string, unknown>;
     userAgent?: string;
+    /** WebSocket trackers: a WebRTC implementation for Node (e.g. webrtc-polyfill). */
+    wrtc?: unknown;
+    /** WebSocket trackers: RTCPeerConnection configuration. */
+    rtcConfig?: unknown;
   }
 
   export interface AnnounceOptions {

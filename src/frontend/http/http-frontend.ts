@@ -19,6 +19,8 @@ import type { ClientAddress } from './client-address.js';
 import { parseAnnounceQuery, parseScrapeQuery } from './query.js';
 import { openNativeTcp } from './native-tcp.js';
 import type { NativeTcpServer } from './native-tcp.js';
+import { parseHeaderLines } from './upgrade-handler.js';
+import type { UpgradeHandler } from './upgrade-handler.js';
 import { NativeWire, NetWire } from './wire.js';
 import type { Wire } from './wire.js';
 import { ErrorLog } from '../../log/error-log.js';
@@ -142,6 +144,8 @@ export class HttpFrontend {
   private readonly timer: NodeJS.Timeout;
   private closing = false;
   private drained: (() => void) | null = null;
+  /** Takes `Upgrade: websocket` requests (the WebSocket frontend); null: served as plain HTTP. */
+  private upgrades: UpgradeHandler | null = null;
 
   constructor(logic: SwarmLogic, cfg: HttpFrontendConfig, log: Logger) {
     this.logic = logic;
@@ -269,6 +273,11 @@ export class HttpFrontend {
     return this.conns.size;
   }
 
+  /** Hands connections that ask to upgrade to `handler` (WebSocket on the HTTP port). */
+  setUpgradeHandler(handler: UpgradeHandler | null): void {
+    this.upgrades = handler;
+  }
+
   private onConnection(socket: net.Socket): void {
     const addr = socketAddress(socket.remoteAddress);
     if (addr === null || this.closing) {
@@ -364,6 +373,7 @@ export class HttpFrontend {
     let keepAliveHeader = false;
     let proxyValue: string | null = null;
     let gzip = false;
+    let upgrade = false;
 
     // Headers: only the few a tracker needs are looked at.
     let p = lineEnd + 2;
@@ -386,6 +396,12 @@ export class HttpFrontend {
         const v = data.toString('latin1', colon + 1, e).trim();
         // GET with a body is not something trackers get; refusing keeps pipelining unambiguous.
         if (v !== '0') return this.sendError(conn, 400, 'Bad Request');
+      } else if (nameLen === 7 && lowerEquals(data, p, colon, 'upgrade')) {
+        // Only WebSocket upgrades are taken; any other Upgrade is ignored (RFC 9110 7.8).
+        upgrade = data
+          .toString('latin1', colon + 1, e)
+          .toLowerCase()
+          .includes('websocket');
       } else if (
         conn.viaProxy &&
         nameLen === this.cfg.proxyHeader.length &&
@@ -417,9 +433,67 @@ export class HttpFrontend {
     const path = data.toString('latin1', targetStart, q);
     const addr =
       proxyValue === null ? conn.addr : (forwardedAddress(proxyValue, this.proxies) ?? conn.addr);
+    if (upgrade && this.upgrades !== null && this.upgrades.accepts(path)) {
+      return this.upgrade(
+        this.upgrades,
+        conn,
+        data,
+        lineEnd + 2,
+        end,
+        targetStart,
+        targetEnd,
+        addr,
+      );
+    }
     if (path === '/announce') return this.announce(conn, data, q + 1, targetEnd, addr, tail);
     if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, addr, tail, gzip);
     return this.sendError(conn, 404, 'Not Found', tail);
+  }
+
+  /**
+   * Gives the connection to the upgrade handler: the socket itself on the net path, a net.Socket
+   * around the detached file descriptor on the native path. This frontend forgets it.
+   */
+  private upgrade(
+    handler: UpgradeHandler,
+    conn: Conn,
+    data: Buffer,
+    headersStart: number,
+    end: number,
+    targetStart: number,
+    targetEnd: number,
+    addr: ClientAddress,
+  ): number {
+    const req = {
+      method: 'GET',
+      url: data.toString('latin1', targetStart, targetEnd),
+      headers: parseHeaderLines(data, headersStart, end),
+    };
+    const head = Buffer.from(data.subarray(end + 4)); // bytes after the head (a copy)
+    const wire = conn.wire;
+    let socket: net.Socket;
+    if (wire instanceof NetWire) {
+      socket = wire.socket;
+      socket.removeAllListeners('data');
+      while (socket.writableCorked > 0) socket.uncork();
+      this.conns.delete(conn);
+      if (this.drained !== null && this.conns.size === 0) this.drained();
+    } else if (wire instanceof NativeWire) {
+      const fd = wire.detach(); // onClose follows and removes `conn`
+      if (fd < 0) return this.sendError(conn, 503, 'Service Unavailable');
+      socket = new net.Socket({ fd, readable: true, writable: true });
+    } else {
+      return this.sendError(conn, 501, 'Not Implemented');
+    }
+    conn.ended = true;
+    conn.pending = null;
+    try {
+      handler.upgrade(req, socket, head, addr);
+    } catch (err) {
+      this.errors.report(err, 'websocket upgrade failed');
+      socket.destroy();
+    }
+    return CLOSED;
   }
 
   private announce(

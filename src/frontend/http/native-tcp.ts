@@ -63,6 +63,13 @@ export interface NativeTcpServer {
   /** Bytes queued and not yet written for `id` (0 when gone). */
   pending(id: number): number;
   /**
+   * Hands connection `id` over: returns a duplicate of its file descriptor, which the caller now
+   * owns (e.g. `new net.Socket({ fd })` for a WebSocket upgrade), and forgets the connection
+   * (onClose follows, as after destroy()). -1 when the connection is gone, ending or has queued
+   * bytes, or when the addon was built without detach (rebuild it).
+   */
+  detach(id: number): number;
+  /**
    * Stop accepting (listening socket closed, port released at once); existing connections
    * stay. Once the last connection is gone the server releases its event-loop handle.
    */
@@ -131,6 +138,8 @@ interface NativeAddon {
   end(handle: object, id: number, data?: Data): number;
   destroy(handle: object, id: number): number;
   pending(handle: object, id: number): number;
+  /** Optional: absent from builds older than the WebSocket upgrade. */
+  detach?(handle: object, id: number): number;
   closeListener(handle: object): void;
 }
 
@@ -388,6 +397,14 @@ class NativeTcp implements NativeTcpServer {
   pending(id: number): number {
     if (!this.#live(id)) return 0;
     return this.#native.pending(this.#handle, id);
+  }
+
+  detach(id: number): number {
+    if (!this.#live(id) || this.#native.detach === undefined) return -1;
+    const fd = this.#native.detach(this.#handle, id);
+    if (fd === -2) return -1; // still open and ours: ending or with bytes queued
+    this.#forget(id);
+    return fd;
   }
 
   closeListener(): Promise<void> {

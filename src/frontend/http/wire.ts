@@ -62,6 +62,8 @@ export interface NativeConnections {
   write(id: number, data: Buffer): boolean;
   end(id: number): void;
   destroy(id: number): void;
+  /** Hands the connection's file descriptor over (see NativeTcpServer.detach). */
+  detach(id: number): number;
 }
 
 /** A connection of the native accept/read/write path. */
@@ -89,6 +91,11 @@ export class NativeWire implements Wire {
 
   get destroyed(): boolean {
     return this.closed;
+  }
+
+  /** A duplicate fd the caller owns (the native side forgets the connection), or -1. */
+  detach(): number {
+    return this.closed ? -1 : this.server.detach(this.id);
   }
 
   // Each write goes to the kernel at once; pipelined replies are rare enough not to batch.
