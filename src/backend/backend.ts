@@ -105,9 +105,14 @@ export interface BackendConnection {
   deleteTorrent(id: number): Promise<boolean>;
   /**
    * Capability: calls `onChange` for every user or torrent changed in the database, until the
-   * returned function is called. Backends without it are polled.
+   * returned function is called. Backends without it are polled. `onResync` (optional) runs
+   * when the subscription was re-established after a gap in which changes may have been lost:
+   * the caller reloads everything.
    */
-  subscribe?(onChange: (change: BackendChange) => void): Promise<() => Promise<void>>;
+  subscribe?(
+    onChange: (change: BackendChange) => void,
+    onResync?: () => void,
+  ): Promise<() => Promise<void>>;
 }
 
 export interface BackendContext {
