@@ -11,6 +11,10 @@ import { SwarmLogic } from './middleware/swarm-logic.js';
 import { createConfiguredHooks } from './middleware/configured-hooks.js';
 import type { PeerStore } from './store/peer-store.js';
 import { StoreSet } from './store/store-set.js';
+import type { BackendConnection } from './backend/backend.js';
+import type { Directory } from './backend/directory.js';
+import { openPrivateMode } from './backend/private-mode.js';
+import type { PrivateMode } from './backend/private-mode.js';
 
 /** A bound socket. */
 export interface BoundAddress {
@@ -36,6 +40,10 @@ export interface Tracker {
   /** HTTP connections: 'native' (addon accept/read/write), 'net', or 'none' (no HTTP listener). */
   readonly httpIo: 'native' | 'net' | 'none';
   readonly log: Logger;
+  /** Private mode: the open backend (null on a public tracker). */
+  readonly backend: BackendConnection | null;
+  /** Private mode: users and torrents in memory, kept fresh (null on a public tracker). */
+  readonly directory: Directory | null;
   /**
    * Re-reads what hooks loaded from files (SIGHUP). A hook that fails keeps its previous state
    * and is logged (SHOAL_E_RELOAD); resolves with the names of the hooks that failed.
@@ -92,8 +100,11 @@ export async function createTracker(
   let store: PeerStore | null = options.store ?? null;
   let hookList: Hook[] = [];
   let chain: HookChain | null = null;
+  let priv: PrivateMode | null = null;
   try {
     store ??= await stores.openPeerStore(a.peerLifetime, a.maxNumwant);
+    // Private mode: backend and directory first; the passkey hook runs before every other hook.
+    if (config.private.enabled) priv = await openPrivateMode(config.private, log);
     const baseDir = options.baseDir ?? process.cwd();
     hookList = await createConfiguredHooks(config.hooks, (name) => ({
       name,
@@ -103,6 +114,7 @@ export async function createTracker(
       openIPStore: (ns = name) => stores.openIPStore(ns),
     }));
     hookList.push(...(options.hooks ?? []));
+    if (priv !== null) hookList.unshift(priv.passkeyHook);
     chain =
       hookList.length === 0
         ? null
@@ -111,7 +123,7 @@ export async function createTracker(
           );
   } catch (err) {
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
-    await Promise.allSettled([stores.close(), options.store?.close()]);
+    await Promise.allSettled([stores.close(), options.store?.close(), priv?.close()]);
     throw err;
   }
   const peerStore = store;
@@ -126,6 +138,11 @@ export async function createTracker(
     },
     hooks,
   );
+  const privateMode = priv;
+  if (privateMode !== null) {
+    const passkeyHook = privateMode.passkeyHook;
+    logic.scrapeGuard = (passkey) => passkeyHook.checkPasskey(passkey);
+  }
   const http = new HttpFrontend(
     logic,
     {
@@ -133,6 +150,7 @@ export async function createTracker(
       trustIpParam: a.trustClientIp,
       maxScrapeHashes: config.scrape.maxInfoHashes,
       retryInOnError: RETRY_IN_ON_ERROR,
+      passkeyPaths: privateMode !== null,
     },
     log,
   );
@@ -159,6 +177,12 @@ export async function createTracker(
     const grace = config.shutdown.graceSeconds * 1000;
     await Promise.all([http.close(grace), udp.close(grace)]);
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
+    // After the hooks: one of them may flush its last deltas to the backend on close.
+    await privateMode
+      ?.close()
+      .catch((err: unknown) =>
+        log.error({ err, code: 'SHOAL_E_SHUTDOWN' }, 'closing the backend failed'),
+      );
     // A store passed in is closed here; the ones opened from `storage` by the StoreSet.
     await Promise.all([options.store?.close(), stores.close()]);
   };
@@ -211,6 +235,8 @@ export async function createTracker(
     udpIo: udp.mode,
     httpIo: http.mode,
     log,
+    backend: privateMode?.backend ?? null,
+    directory: privateMode?.directory ?? null,
     reload: async () => {
       const failed: string[] = [];
       for (const h of hookList) {

@@ -120,6 +120,28 @@ export const configSchema = z
       .prefault({}),
     hooks: z.array(hookEntry).default([]),
     /**
+     * Private mode: announces need a registered passkey and torrent, users and torrents come
+     * from a backend (PostgreSQL) and are kept in memory, refreshed on change.
+     */
+    private: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        backend: z
+          .strictObject({
+            /** Default: `postgres` when enabled, else `noop`. */
+            driver: z.string().regex(NAME, 'expected a driver name such as postgres').optional(),
+            options: z.record(z.string(), z.unknown()).default({}),
+          })
+          .prefault({}),
+        /** Seconds between full reloads of users and torrents when changes are not pushed. */
+        refreshSeconds: seconds(1, 86400).default(30),
+      })
+      .transform((p) => ({
+        ...p,
+        backend: { ...p.backend, driver: p.backend.driver ?? (p.enabled ? 'postgres' : 'noop') },
+      }))
+      .prefault({}),
+    /**
      * Tracker processes on this machine sharing the listening ports (`shoal --workers N`).
      * More than one needs a shared PeerStore (storage.peers.driver: redis).
      */

@@ -27,6 +27,11 @@ export class SwarmLogic {
   private readonly cfg: SwarmLogicConfig;
 
   private readonly hooks: HookChain | null;
+  /**
+   * Private mode: checks a scrape's passkey (throws a ClientError). Scrapes do not run the
+   * announce hooks, so this is their one gate.
+   */
+  scrapeGuard: ((passkey: string) => void) | null = null;
 
   constructor(store: PeerStore, cfg: SwarmLogicConfig, hooks: HookChain | null = null) {
     this.store = store;
@@ -83,7 +88,8 @@ export class SwarmLogic {
   }
 
   /** Counts for each requested swarm, in request order. */
-  scrape(infoHashKeys: readonly string[]): ScrapeEntry[] | Promise<ScrapeEntry[]> {
+  scrape(infoHashKeys: readonly string[], passkey = ''): ScrapeEntry[] | Promise<ScrapeEntry[]> {
+    if (this.scrapeGuard !== null) this.scrapeGuard(passkey);
     const out: ScrapeEntry[] = [];
     let pending: Promise<void>[] | null = null;
     for (const key of infoHashKeys) {

@@ -44,6 +44,8 @@ export interface HttpFrontendConfig {
   retryInOnError: number;
   /** Use the native accept/read/write path when it is built (falls back to node:net). */
   native: boolean;
+  /** Private mode: also serve `/<passkey>/announce` and `/<passkey>/scrape`. */
+  passkeyPaths?: boolean;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -94,6 +96,23 @@ function lowerEquals(src: Buffer, start: number, end: number, lower: string): bo
     if ((src[start + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   }
   return true;
+}
+
+/** A percent-encoded path segment as UTF-8 text; null when malformed. */
+function decodePathSegment(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
+/** The `passkey` parameter of a scrape query ('' when absent or malformed). */
+function scrapeQueryPasskey(query: string): string {
+  for (const pair of query.split('&')) {
+    if (pair.startsWith('passkey=')) return decodePathSegment(pair.slice(8)) ?? '';
+  }
+  return '';
 }
 
 /**
@@ -344,8 +363,20 @@ export class HttpFrontend {
     const path = data.toString('latin1', targetStart, q);
     const addr =
       proxyValue === null ? conn.addr : (forwardedAddress(proxyValue, this.proxies) ?? conn.addr);
-    if (path === '/announce') return this.announce(conn, data, q + 1, targetEnd, addr, tail);
-    if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, tail);
+    if (path === '/announce') return this.announce(conn, data, q + 1, targetEnd, addr, tail, '');
+    if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, tail, '');
+    // Private mode's `/<passkey>/announce`: looked at only once the public routes missed.
+    if (this.cfg.passkeyPaths === true) {
+      const slash = path.indexOf('/', 1);
+      if (slash > 1 && path.indexOf('/', slash + 1) < 0) {
+        const passkey = decodePathSegment(path.slice(1, slash));
+        const route = path.slice(slash);
+        if (passkey !== null && route === '/announce')
+          return this.announce(conn, data, q + 1, targetEnd, addr, tail, passkey);
+        if (passkey !== null && route === '/scrape')
+          return this.scrape(conn, data, q + 1, targetEnd, tail, passkey);
+      }
+    }
     return this.sendError(conn, 404, 'Not Found', tail);
   }
 
@@ -356,6 +387,7 @@ export class HttpFrontend {
     qe: number,
     addr: ClientAddress,
     tail: string,
+    passkey: string,
   ): number {
     const req = new AnnounceRequest();
     req.protocol = 'http';
@@ -363,6 +395,7 @@ export class HttpFrontend {
     req.family = addr.family;
     const bad = parseAnnounceQuery(data, qs, qe, req, this.cfg);
     if (bad !== null) return this.sendFailure(conn, bad, undefined, tail);
+    if (passkey !== '') req.passkey = passkey; // the path's passkey wins over a query parameter
     let result: AnnounceResponse | Promise<AnnounceResponse>;
     try {
       result = this.logic.announce(req);
@@ -378,7 +411,17 @@ export class HttpFrontend {
     return PAUSED;
   }
 
-  private scrape(conn: Conn, data: Buffer, qs: number, qe: number, tail: string): number {
+  private scrape(
+    conn: Conn,
+    data: Buffer,
+    qs: number,
+    qe: number,
+    tail: string,
+    passkey: string,
+  ): number {
+    if (passkey === '' && this.cfg.passkeyPaths === true) {
+      passkey = scrapeQueryPasskey(data.toString('latin1', qs, qe));
+    }
     const parsed = parseScrapeQuery(data, qs, qe, this.cfg.maxScrapeHashes);
     if (typeof parsed === 'string') return this.sendFailure(conn, parsed, undefined, tail);
     if (parsed.length === 0)
@@ -393,7 +436,7 @@ export class HttpFrontend {
     const keys = parsed.map((h) => h.toString('latin1', 0, 20));
     let result: ScrapeEntry[] | Promise<ScrapeEntry[]>;
     try {
-      result = this.logic.scrape(keys);
+      result = this.logic.scrape(keys, passkey);
     } catch (err) {
       return this.sendCaught(conn, err, tail);
     }
