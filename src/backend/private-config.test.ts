@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, parseConfig } from '../config/config.js';
+import { checkPrivateConfig } from './private-mode.js';
+
+describe('config: private', () => {
+  test('defaults: off, noop backend; enabled alone means postgres', () => {
+    assert.deepEqual(parseConfig({}).private, {
+      enabled: false,
+      backend: { driver: 'noop', options: {} },
+      refreshSeconds: 30,
+    });
+    assert.equal(parseConfig({ private: { enabled: true } }).private.backend.driver, 'postgres');
+    const mine = parseConfig({ private: { enabled: true, backend: { driver: 'mine' } } });
+    assert.equal(mine.private.backend.driver, 'mine');
+  });
+
+  test('bad keys and values are named', () => {
+    assert.throws(
+      () => parseConfig({ private: { enabled: true, backend: { drvier: 'x' } } }),
+      (err: Error) =>
+        err instanceof ConfigError && /unknown key in private\.backend: drvier/.test(err.message),
+    );
+    assert.throws(() => parseConfig({ private: { refreshSeconds: 0 } }), /private\.refreshSeconds/);
+    assert.throws(() => parseConfig({ private: { enabled: 'yes' } }), /private\.enabled/);
+  });
+
+  test('an unregistered backend driver is a ConfigError naming the registered ones', () => {
+    const p = parseConfig({ private: { enabled: true, backend: { driver: 'mysql' } } }).private;
+    assert.throws(() => checkPrivateConfig(p), {
+      name: 'ConfigError',
+      message: 'private.backend.driver: unknown driver "mysql" (registered: noop, postgres)',
+    });
+  });
+});
