@@ -141,7 +141,9 @@ export async function createTracker(
   const privateMode = priv;
   if (privateMode !== null) {
     const passkeyHook = privateMode.passkeyHook;
-    logic.scrapeGuard = (passkey) => passkeyHook.checkPasskey(passkey);
+    logic.scrapeGuard = (passkey) => {
+      passkeyHook.checkPasskey(passkey);
+    };
   }
   const http = new HttpFrontend(
     logic,

@@ -86,6 +86,23 @@ for (const mode of ['notified', 'polled'] as const) {
       );
     });
 
+    test(
+      'a change made while the LISTEN connection was cut is seen after it reconnects',
+      { skip: mode === 'polled' ? 'polling does not listen' : false },
+      async () => {
+        const cut = await ts.sql<{ ok: boolean }[]>`
+          SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+          WHERE datname = current_database() AND query ILIKE ${`listen%${ts.schema}%`}`;
+        assert.ok(cut.length > 0 && cut.every((r) => r.ok), 'the LISTEN connection was found');
+        // Sent while nobody listens: only the full reload after the reconnect can see it.
+        await ts.sql`INSERT INTO users (passkey) VALUES ('while-cut')`;
+        await until(() => dir.userByPasskey('while-cut') !== undefined, 'the user', 8000);
+        // And notifications flow again.
+        await ts.sql`INSERT INTO users (passkey) VALUES ('after-cut')`;
+        await until(() => dir.userByPasskey('after-cut') !== undefined, 'the next user');
+      },
+    );
+
     test('a failing reload keeps what was loaded', async () => {
       const before = dir.userCount;
       const broken = await openBackend({ driver: 'postgres', options: ts.options }, { log });

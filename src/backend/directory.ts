@@ -30,6 +30,8 @@ export class Directory {
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private closed = false;
+  /** A full reload is queued and has not started: another one would add nothing. */
+  private fullQueued = false;
 
   private constructor(backend: BackendConnection, opts: DirectoryOptions) {
     this.backend = backend;
@@ -43,14 +45,15 @@ export class Directory {
       // Subscribe before the first load: a change made during the load is not missed.
       d.unsubscribe = await backend.subscribe(
         (c) => d.enqueue(() => d.reloadRow(c)),
-        () => d.enqueue(() => d.reloadAll()),
+        () => d.enqueueFull(),
       );
     } else {
-      d.timer = setInterval(() => d.enqueue(() => d.reloadAll()), opts.refreshSeconds * 1000);
+      d.timer = setInterval(() => d.enqueueFull(), opts.refreshSeconds * 1000);
       d.timer.unref();
     }
     try {
-      await d.reloadAll();
+      // Through the queue: a row reload notified meanwhile runs after it, not under it.
+      await d.refresh();
     } catch (err) {
       await d.close();
       throw err;
@@ -123,6 +126,15 @@ export class Directory {
         { err, code: 'SHOAL_E_DIRECTORY' },
         'reloading users/torrents failed; keeping the previous ones',
       );
+    });
+  }
+
+  private enqueueFull(): void {
+    if (this.fullQueued) return;
+    this.fullQueued = true;
+    this.enqueue(() => {
+      this.fullQueued = false;
+      return this.reloadAll();
     });
   }
 

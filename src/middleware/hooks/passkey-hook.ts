@@ -1,5 +1,6 @@
 import type { AnnounceRequest } from '../../bittorrent/announce.js';
 import { ClientError } from '../../bittorrent/errors.js';
+import type { UserRecord } from '../../backend/backend.js';
 import type { Directory } from '../../backend/directory.js';
 import type { Hook } from '../hook.js';
 
@@ -27,8 +28,7 @@ export class PasskeyHook implements Hook {
   }
 
   preAnnounce(req: AnnounceRequest): void {
-    this.checkPasskey(req.passkey);
-    const user = this.directory.userByPasskey(req.passkey)!;
+    const user = this.checkPasskey(req.passkey);
     if (this.directory.torrentByInfoHash(req.infoHashKey) === undefined) {
       throw new ClientError('torrent not registered with this tracker', PASSKEY_RETRY_IN.torrent);
     }
@@ -40,8 +40,11 @@ export class PasskeyHook implements Hook {
     }
   }
 
-  /** Throws the ClientError for a missing, unknown or disabled passkey (also used by scrape). */
-  checkPasskey(passkey: string): void {
+  /**
+   * The passkey's user; throws the ClientError for a missing, unknown or disabled passkey.
+   * Scrapes (which run no hooks) are checked with it too.
+   */
+  checkPasskey(passkey: string): UserRecord {
     if (passkey === '') {
       throw new ClientError(
         'passkey required: use the announce URL from your account page',
@@ -51,5 +54,6 @@ export class PasskeyHook implements Hook {
     const user = this.directory.userByPasskey(passkey);
     if (user === undefined) throw new ClientError('unknown passkey', PASSKEY_RETRY_IN.account);
     if (!user.enabled) throw new ClientError('account disabled', PASSKEY_RETRY_IN.account);
+    return user;
   }
 }
