@@ -30,7 +30,7 @@ export async function pgSkipReason(): Promise<string | null> {
   }
   if (problem === null) return null;
   const how =
-    'start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set SHOAL_TEST_PG_URL';
+    'run bash scripts/start-postgres.sh (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set SHOAL_TEST_PG_URL';
   if (IN_CI) throw new Error(`${problem}: PostgreSQL tests cannot be skipped under CI; ${how}`);
   return `${problem}; to run these tests, ${how}`;
 }
