@@ -64,6 +64,7 @@ describe('parseConfig defaults', () => {
       strings: { driver: 'memory', options: {} },
     },
     hooks: [],
+    private: { enabled: false, backend: { driver: 'noop', options: {} }, refreshSeconds: 30 },
     workers: 1,
   };
 
