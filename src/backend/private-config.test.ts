@@ -25,11 +25,21 @@ describe('config: private', () => {
     assert.throws(() => parseConfig({ private: { enabled: 'yes' } }), /private\.enabled/);
   });
 
-  test('an unregistered backend driver is a ConfigError naming the registered ones', () => {
+  test('an unregistered backend driver is a ConfigError naming the registered ones', async () => {
     const p = parseConfig({ private: { enabled: true, backend: { driver: 'mysql' } } }).private;
-    assert.throws(() => checkPrivateConfig(p), {
+    await assert.rejects(checkPrivateConfig(p), {
       name: 'ConfigError',
       message: 'private.backend.driver: unknown driver "mysql" (registered: noop, postgres)',
+    });
+  });
+
+  test('postgres options are checked without connecting', async () => {
+    const p = (options: Record<string, unknown>): ReturnType<typeof parseConfig>['private'] =>
+      parseConfig({ private: { enabled: true, backend: { options } } }).private;
+    await checkPrivateConfig(p({ host: 'db.invalid', schema: 'site' }));
+    await assert.rejects(checkPrivateConfig(p({ hots: 'x' })), {
+      name: 'ConfigError',
+      message: /^private\.backend\.options: postgres backend options: unknown option: hots/,
     });
   });
 });

@@ -6,12 +6,23 @@ import type { BackendConnection } from './backend.js';
 import { Directory } from './directory.js';
 import { backendDrivers, openBackend } from './registry.js';
 
-/** `shoal --check`: the backend driver `private.backend.driver` names must be registered. */
-export function checkPrivateConfig(p: ShoalConfig['private']): void {
+/**
+ * `shoal --check`: the backend driver `private.backend.driver` names must be registered, and the
+ * built-in postgres driver's options must be valid (checked without connecting).
+ */
+export async function checkPrivateConfig(p: ShoalConfig['private']): Promise<void> {
   if (!backendDrivers.has(p.backend.driver)) {
     throw new ConfigError(
       `private.backend.driver: unknown driver "${p.backend.driver}" (registered: ${backendDrivers.names().join(', ')})`,
     );
+  }
+  if (p.enabled && p.backend.driver === 'postgres') {
+    const { parsePostgresOptions } = await import('./postgres/postgres-options.js');
+    try {
+      parsePostgresOptions(p.backend.options);
+    } catch (err) {
+      throw new ConfigError(`private.backend.options: ${(err as Error).message}`);
+    }
   }
 }
 

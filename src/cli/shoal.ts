@@ -106,7 +106,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     parsed = parseConfig(config);
     workers ??= parsed.workers;
     checkStorageDrivers(parsed.storage);
-    checkPrivateConfig(parsed.private);
+    await checkPrivateConfig(parsed.private);
     await checkConfiguredHooks(parsed.hooks);
     await checkWorkers(parsed, workers);
   } catch (err) {
