@@ -91,7 +91,11 @@ export interface BackendChange {
 export interface BackendConnection {
   ping(): Promise<void>;
   close(): Promise<void>;
-  recordAnnounce(batch: readonly AnnounceDelta[]): Promise<void>;
+  /**
+   * `batchId` (optional) makes a retried batch idempotent: a backend that records it in the
+   * batch's transaction and skips an id it already applied counts every batch exactly once.
+   */
+  recordAnnounce(batch: readonly AnnounceDelta[], batchId?: string): Promise<void>;
   /** The users with these ids, or every user when `ids` is undefined. */
   loadUsers(ids?: readonly number[]): Promise<UserRecord[]>;
   /** The torrents with these ids, or every torrent when `ids` is undefined. */

@@ -33,7 +33,7 @@ describe('shoal db migrate', { skip: skip ?? false }, () => {
       WHERE table_schema = ${s.schema} ORDER BY table_name`;
     assert.deepEqual(
       tables.map((x) => x.t),
-      ['peers', 'schema_migrations', 'snatches', 'torrents', 'users'],
+      ['peers', 'schema_migrations', 'shoal_batches', 'snatches', 'torrents', 'users'],
     );
     const rows = await s.sql<{ version: number; name: string }[]>`
       SELECT version, name FROM schema_migrations ORDER BY version`;

@@ -319,6 +319,73 @@ describe('postgres backend', { skip: skip ?? false }, () => {
     assert.equal(t2!.snatches, 1);
   });
 
+  test('recordAnnounce with a batch id applies a retried batch once', async () => {
+    const fred = await b.addUser({ passkey: 'fred' });
+    const t = await b.addTorrent({ infoHash: hash('once') });
+    const batch = [
+      delta({ userKey: md5('fred'), infoHash: hash('once'), uploaded: 7, snatched: true }),
+    ];
+    await b.recordAnnounce(batch, 'batch-1');
+    await b.recordAnnounce(batch, 'batch-1'); // the acknowledgement was lost: resent
+    await Promise.all([b.recordAnnounce(batch, 'batch-2'), b.recordAnnounce(batch, 'batch-2')]);
+    const [u] = await b.loadUsers([fred.id]);
+    assert.equal(u!.uploaded, 14);
+    const [tr] = await b.loadTorrents([t.id]);
+    assert.equal(tr!.snatches, 1);
+    const ids = await ts.sql<
+      { id: string }[]
+    >`SELECT id FROM shoal_batches WHERE id LIKE 'batch-%' ORDER BY id`;
+    assert.deepEqual(
+      ids.map((r) => r.id),
+      ['batch-1', 'batch-2'],
+    );
+  });
+
+  test('recordAnnounce: unknown swarm counts (-1) leave the torrent counts alone', async () => {
+    await b.addUser({ passkey: 'gina' });
+    const t = await b.addTorrent({ infoHash: hash('counts') });
+    const base = { userKey: md5('gina'), infoHash: hash('counts') };
+    await b.recordAnnounce([delta({ ...base, seeders: 4, leechers: 2 })]);
+    await b.recordAnnounce([
+      delta({ ...base, seeders: -1, leechers: -1, snatched: true, lastAnnounce: 1_800_000_000 }),
+    ]);
+    const [tr] = await b.loadTorrents([t.id]);
+    assert.deepEqual([tr!.seeders, tr!.leechers, tr!.snatches], [4, 2, 1]);
+    // Within one batch, the latest delta that knows the counts wins.
+    await b.recordAnnounce([
+      delta({
+        ...base,
+        peerId: peerId('p1'),
+        seeders: 9,
+        leechers: 9,
+        lastAnnounce: 1_800_000_001,
+      }),
+      delta({
+        ...base,
+        peerId: peerId('p2'),
+        seeders: -1,
+        leechers: -1,
+        lastAnnounce: 1_800_000_002,
+      }),
+    ]);
+    const [tr2] = await b.loadTorrents([t.id]);
+    assert.deepEqual([tr2!.seeders, tr2!.leechers], [9, 9]);
+  });
+
+  test('a schema behind the latest migration is refused with a hint to migrate', async () => {
+    const old = await createTestSchema(false);
+    try {
+      const { migrateSchema } = await import('./migrate.js');
+      const { MIGRATIONS } = await import('./migrations.js');
+      await migrateSchema(old.sql, old.schema, MIGRATIONS.slice(0, 1));
+      await assert.rejects(openBackend({ driver: 'postgres', options: old.options }, { log }), {
+        message: /is at version 1, this Shoal needs \d+; run `shoal db migrate/,
+      });
+    } finally {
+      await old.drop();
+    }
+  });
+
   test('recordAnnounce on a closed connection fails and applies nothing', async () => {
     const other = await openBackend({ driver: 'postgres', options: ts.options }, { log });
     const erin = await b.addUser({ passkey: 'erin' });

@@ -13,7 +13,17 @@ import type {
 } from '../backend.js';
 import { connectPostgres, describeTarget, parsePostgresOptions } from './postgres-options.js';
 import type { PostgresOptions } from './postgres-options.js';
-import { UPDATE_USERS, WRITE_PEERS, WRITE_SNATCHES_AND_TORRENTS } from './record-announce-sql.js';
+import { MIGRATIONS } from './migrations.js';
+import {
+  CLAIM_BATCH,
+  PRUNE_BATCHES,
+  UPDATE_USERS,
+  WRITE_PEERS,
+  WRITE_SNATCHES_AND_TORRENTS,
+} from './record-announce-sql.js';
+
+/** Old batch ids are pruned at most this often (ms), inside a batch's transaction. */
+const PRUNE_EVERY_MS = 3600_000;
 
 // Element type OIDs for sql.array (the package needs them to send typed arrays).
 const BYTEA = 17;
@@ -85,11 +95,14 @@ export class PostgresBackend implements BackendConnection {
   readonly sql: Sql;
   readonly schema: string;
   private readonly ctx: BackendContext;
+  private readonly retentionDays: number;
+  private lastPrune = 0;
 
-  constructor(sql: Sql, schema: string, ctx: BackendContext) {
+  constructor(sql: Sql, schema: string, ctx: BackendContext, batchRetentionDays = 30) {
     this.sql = sql;
     this.schema = schema;
     this.ctx = ctx;
+    this.retentionDays = batchRetentionDays;
   }
 
   async ping(): Promise<void> {
@@ -107,8 +120,10 @@ export class PostgresBackend implements BackendConnection {
   /**
    * One transaction, three statements whatever the batch size (see record-announce-sql.ts).
    * Deltas naming a user or torrent the database does not have are dropped by the joins.
+   * With a `batchId`, the id is recorded in the same transaction and a batch whose id is
+   * already there is skipped: a retry after a lost acknowledgement counts once.
    */
-  async recordAnnounce(batch: readonly AnnounceDelta[]): Promise<void> {
+  async recordAnnounce(batch: readonly AnnounceDelta[], batchId?: string): Promise<void> {
     if (batch.length === 0) return;
     const sql = this.sql;
     const n = batch.length;
@@ -164,11 +179,18 @@ export class PostgresBackend implements BackendConnection {
       sql.array(leechers, INT4),
     ];
     try {
+      const prune = batchId !== undefined && Date.now() - this.lastPrune > PRUNE_EVERY_MS;
       await sql.begin(async (tx) => {
+        if (batchId !== undefined) {
+          const claimed = await tx.unsafe(CLAIM_BATCH, [batchId], { prepare: true });
+          if (claimed.length === 0) return; // applied before
+          if (prune) await tx.unsafe(PRUNE_BATCHES, [this.retentionDays], { prepare: true });
+        }
         await tx.unsafe(UPDATE_USERS, params, { prepare: true });
         await tx.unsafe(WRITE_PEERS, params, { prepare: true });
         await tx.unsafe(WRITE_SNATCHES_AND_TORRENTS, params, { prepare: true });
       });
+      if (prune) this.lastPrune = Date.now();
     } catch (err) {
       throw fail(`recording a batch of ${n} deltas`, err);
     }
@@ -343,6 +365,16 @@ async function check(sql: Sql, o: PostgresOptions): Promise<void> {
       `PostgreSQL at ${describeTarget(o)}: schema "${o.schema}" has no tables; run \`shoal db migrate --config <file>\``,
     );
   }
+  const [v] = await sql<
+    { v: number | null }[]
+  >`SELECT max(version)::int4 AS v FROM schema_migrations`;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+  if ((v?.v ?? 0) < latest) {
+    throw new ShoalError(
+      'SHOAL_E_BACKEND_OPEN',
+      `PostgreSQL at ${describeTarget(o)}: schema "${o.schema}" is at version ${v?.v ?? 0}, this Shoal needs ${latest}; run \`shoal db migrate --config <file>\``,
+    );
+  }
 }
 
 /** `postgres`: one pool; see PostgresOptions for the options. */
@@ -356,6 +388,6 @@ export const postgresBackend: BackendDriver = {
       await sql.end({ timeout: 0 });
       throw err;
     }
-    return new PostgresBackend(sql, o.schema, ctx);
+    return new PostgresBackend(sql, o.schema, ctx, o.batchRetentionDays);
   },
 };

@@ -23,6 +23,8 @@ const optionsSchema = z.strictObject({
   connectTimeout: z.number().min(1).max(300).default(10),
   /** Seconds any one statement may run (PostgreSQL `statement_timeout`). */
   statementTimeout: z.number().min(1).max(3600).default(30),
+  /** Days a recordAnnounce batch id is kept (a retry older than that would count twice). */
+  batchRetentionDays: z.number().int().min(1).max(3650).default(30),
 });
 
 /** The validated options of the `postgres` backend. */

@@ -51,7 +51,8 @@ ON CONFLICT (user_id, torrent_id, peer_id) DO UPDATE SET
 
 /**
  * Snatches inserted once per (user, torrent); the torrent's counts come from its latest delta
- * (by announce time, then batch order) and its snatch count grows by the snatches that were new.
+ * that knows them (by announce time, then batch order; -1 = unknown, counts left alone) and its
+ * snatch count grows by the snatches that were new.
  */
 export const WRITE_SNATCHES_AND_TORRENTS = `
 WITH new_snatches AS (
@@ -64,17 +65,26 @@ WITH new_snatches AS (
   ON CONFLICT DO NOTHING
   RETURNING torrent_id
 ), counts AS (
-  SELECT DISTINCT ON (d.info_hash) d.info_hash, d.seeders, d.leechers
+  SELECT DISTINCT ON (t.id) t.id, d.seeders, d.leechers
   FROM ${BATCH}
-  ORDER BY d.info_hash, d.last_announce DESC, d.ord DESC
+  JOIN torrents t ON t.info_hash = d.info_hash
+  WHERE d.seeders >= 0 AND d.leechers >= 0
+  ORDER BY t.id, d.last_announce DESC, d.ord DESC
 ), added AS (
   SELECT torrent_id, count(*)::int4 AS n FROM new_snatches GROUP BY torrent_id
 )
-UPDATE torrents t SET seeders = x.seeders, leechers = x.leechers, snatches = t.snatches + x.n
+UPDATE torrents t SET
+  seeders = coalesce(x.seeders, t.seeders),
+  leechers = coalesce(x.leechers, t.leechers),
+  snatches = t.snatches + x.n
 FROM (
-  SELECT tt.id, c.seeders, c.leechers, coalesce(a.n, 0) AS n
-  FROM counts c
-  JOIN torrents tt ON tt.info_hash = c.info_hash
-  LEFT JOIN added a ON a.torrent_id = tt.id
+  SELECT coalesce(c.id, a.torrent_id) AS id, c.seeders, c.leechers, coalesce(a.n, 0) AS n
+  FROM counts c FULL JOIN added a ON a.torrent_id = c.id
 ) x
 WHERE t.id = x.id`;
+
+/** Records a batch id; no row back means the batch was applied before. */
+export const CLAIM_BATCH = `INSERT INTO shoal_batches (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id`;
+
+/** Forgets batch ids older than the retention ($1 days). */
+export const PRUNE_BATCHES = `DELETE FROM shoal_batches WHERE applied_at < now() - make_interval(days => $1)`;
