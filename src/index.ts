@@ -38,3 +38,21 @@ export type { ListMode } from './middleware/hooks/list-hook.js';
 export { InfoHashListHook, parseInfoHash } from './middleware/hooks/infohash-list-hook.js';
 export { ClientListHook, parseClientPrefix } from './middleware/hooks/client-list-hook.js';
 export { IPListHook, parseIPEntry } from './middleware/hooks/ip-list-hook.js';
+export { boot } from './boot.js';
+export type { BootOptions } from './boot.js';
+export type {
+  AnnounceDelta,
+  BackendChange,
+  BackendConnection,
+  BackendContext,
+  BackendDriver,
+  NewTorrent,
+  NewUser,
+  TorrentRecord,
+  UserRecord,
+} from './backend/backend.js';
+export { backendDrivers, openBackend } from './backend/registry.js';
+export type { BackendChoice } from './backend/registry.js';
+export { Directory } from './backend/directory.js';
+export type { DirectoryOptions } from './backend/directory.js';
+export { PasskeyHook } from './middleware/hooks/passkey-hook.js';

@@ -21,6 +21,11 @@ import { ReadinessChecks } from './admin/readiness-checks.js';
 import { startAdmin } from './admin/start-admin.js';
 import { FullScrape } from './frontend/http/full-scrape.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
+import type { BackendConnection } from './backend/backend.js';
+import type { Directory } from './backend/directory.js';
+import { openPrivateMode } from './backend/private-mode.js';
+import { createPrivtrak } from './middleware/privtrak/privtrak-hook.js';
+import type { PrivateMode } from './backend/private-mode.js';
 
 /** A bound socket. */
 export interface BoundAddress {
@@ -50,6 +55,10 @@ export interface Tracker {
   /** HTTP connections: 'native' (addon accept/read/write), 'net', or 'none' (no HTTP listener). */
   readonly httpIo: 'native' | 'net' | 'none';
   readonly log: Logger;
+  /** Private mode: the open backend (null on a public tracker). */
+  readonly backend: BackendConnection | null;
+  /** Private mode: users and torrents in memory, kept fresh (null on a public tracker). */
+  readonly directory: Directory | null;
   /**
    * The tracker's Prometheus registry, served at the admin listener's /metrics. Other parts
    * (private-mode accounting, a backend) register their metrics on it.
@@ -80,6 +89,11 @@ export interface CreateTrackerOptions {
   hooks?: readonly Hook[];
   /** Directory relative file names in the config are resolved against (default: the cwd). */
   baseDir?: string;
+  /**
+   * This process's slot under `shoal --workers N` (0..N-1, kept by a restarted worker): files
+   * of one process, such as the accounting spool, get `.<slot>` appended.
+   */
+  slot?: number;
   /** Clock in whole seconds given to the stores (tests). */
   now?: () => number;
 }
@@ -120,8 +134,11 @@ export async function createTracker(
   let store: PeerStore | null = options.store ?? null;
   let hookList: Hook[] = [];
   let chain: HookChain | null = null;
+  let priv: PrivateMode | null = null;
   try {
     store ??= await stores.openPeerStore(a.peerLifetime, a.maxNumwant);
+    // Private mode: backend and directory first; the passkey hook runs before every other hook.
+    if (config.private.enabled) priv = await openPrivateMode(config.private, log);
     const baseDir = options.baseDir ?? process.cwd();
     hookList = await createConfiguredHooks(config.hooks, (name) => ({
       name,
@@ -131,6 +148,32 @@ export async function createTracker(
       openIPStore: (ns = name) => stores.openIPStore(ns),
     }));
     hookList.push(...(options.hooks ?? []));
+    if (priv !== null) {
+      // Accounting right after the passkey hook: only announces it let through are counted.
+      const acc = config.private.accounting;
+      let spool = acc.spool === null ? null : resolvePath(baseDir, acc.spool);
+      if (spool !== null && options.slot !== undefined) spool = `${spool}.${options.slot}`;
+      if (spool === null) {
+        log.warn(
+          { code: 'SHOAL_W_NO_SPOOL' },
+          'private.accounting.spool is not set: deltas not yet written to the backend are lost if the process is killed',
+        );
+      }
+      const privtrak = createPrivtrak({
+        ...acc,
+        spool,
+        peerLifetime: a.peerLifetime,
+        handler: priv.backend,
+        torrents: priv.directory,
+        registry,
+        log: log.child({ hook: 'privtrak' }),
+      });
+      hookList.unshift(priv.passkeyHook, privtrak);
+      // Baselines of peers the spool does not know (a clean restart empties it): from the
+      // backend's per-peer rows, so their next announce is credited from the last recorded one.
+      const states = await priv.backend.loadPeerStates?.(a.peerLifetime);
+      if (states !== undefined) privtrak.privtrak.restoreCounters(states);
+    }
     chain =
       hookList.length === 0
         ? null
@@ -139,7 +182,7 @@ export async function createTracker(
           );
   } catch (err) {
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
-    await Promise.allSettled([stores.close(), options.store?.close()]);
+    await Promise.allSettled([stores.close(), options.store?.close(), priv?.close()]);
     throw err;
   }
   const peerStore = store;
@@ -179,6 +222,13 @@ export async function createTracker(
     },
     hooks,
   );
+  const privateMode = priv;
+  if (privateMode !== null) {
+    const passkeyHook = privateMode.passkeyHook;
+    logic.scrapeGuard = (passkey) => {
+      passkeyHook.checkPasskey(passkey);
+    };
+  }
   const http = new HttpFrontend(
     logic,
     {
@@ -188,6 +238,7 @@ export async function createTracker(
       retryInOnError: RETRY_IN_ON_ERROR,
       metrics: requests,
       fullScrape,
+      passkeyPaths: privateMode !== null,
     },
     log,
   );
@@ -243,6 +294,12 @@ export async function createTracker(
     const grace = config.shutdown.graceSeconds * 1000;
     await Promise.all([http.close(grace), udp.close(grace), ws?.close(grace)]);
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
+    // After the hooks: one of them may flush its last deltas to the backend on close.
+    await privateMode
+      ?.close()
+      .catch((err: unknown) =>
+        log.error({ err, code: 'SHOAL_E_SHUTDOWN' }, 'closing the backend failed'),
+      );
     // A store passed in is closed here; the ones opened from `storage` by the StoreSet.
     await Promise.all([options.store?.close(), stores.close()]);
   };
@@ -333,6 +390,8 @@ export async function createTracker(
     admin,
     adminAddress,
     httpsAddresses,
+    backend: privateMode?.backend ?? null,
+    directory: privateMode?.directory ?? null,
     reload: async () => {
       const failed: string[] = [];
       if (httpsAddresses.length > 0) {

@@ -91,7 +91,11 @@ export interface BackendChange {
 export interface BackendConnection {
   ping(): Promise<void>;
   close(): Promise<void>;
-  recordAnnounce(batch: readonly AnnounceDelta[]): Promise<void>;
+  /**
+   * `batchId` (optional) makes a retried batch idempotent: a backend that records it in the
+   * batch's transaction and skips an id it already applied counts every batch exactly once.
+   */
+  recordAnnounce(batch: readonly AnnounceDelta[], batchId?: string): Promise<void>;
   /** The users with these ids, or every user when `ids` is undefined. */
   loadUsers(ids?: readonly number[]): Promise<UserRecord[]>;
   /** The torrents with these ids, or every torrent when `ids` is undefined. */
@@ -105,9 +109,21 @@ export interface BackendConnection {
   deleteTorrent(id: number): Promise<boolean>;
   /**
    * Capability: calls `onChange` for every user or torrent changed in the database, until the
-   * returned function is called. Backends without it are polled.
+   * returned function is called. Backends without it are polled. `onResync` (optional) runs
+   * when the subscription was re-established after a gap in which changes may have been lost:
+   * the caller reloads everything.
    */
-  subscribe?(onChange: (change: BackendChange) => void): Promise<() => Promise<void>>;
+  subscribe?(
+    onChange: (change: BackendChange) => void,
+    onResync?: () => void,
+  ): Promise<() => Promise<void>>;
+  /**
+   * Capability: the peers (per-peer rows) that announced within the last `maxAgeSeconds`, as
+   * deltas crediting nothing (their reported totals, `left`, last announce, whether the user
+   * already snatched the torrent). Accounting restores its per-peer baselines from them at
+   * start, so a peer's first announce after a restart is credited from its last recorded one.
+   */
+  loadPeerStates?(maxAgeSeconds: number): Promise<AnnounceDelta[]>;
 }
 
 export interface BackendContext {

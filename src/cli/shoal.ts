@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig } from '../config/config.js';
 import type { ShoalConfig, ShoalConfigInput } from '../config/config.js';
@@ -10,8 +11,11 @@ import { checkConfiguredHooks } from '../middleware/configured-hooks.js';
 import { checkStorageDrivers } from '../store/store-set.js';
 import { createLogger } from '../log/logger.js';
 import { createTracker } from '../tracker.js';
+import { checkPrivateConfig } from '../backend/private-mode.js';
+import { runDbCommand } from './db-command.js';
 import {
   WORKER_BASEDIR_ENV,
+  WORKER_SLOT_ENV,
   WORKER_CONFIG_ENV,
   checkWorkers,
   runPrimary,
@@ -20,12 +24,15 @@ import {
 import type { WorkerMessage } from './workers.js';
 
 const USAGE = `usage: shoal [--config FILE] [--workers N] [--check] [--version] [--help]
+       shoal db migrate [--config FILE]
 
   -c, --config FILE  YAML or JSON configuration (default: built-in defaults;
                      see shoal.example.yaml for every key)
   -w, --workers N    tracker processes sharing the ports (overrides \`workers\`;
                      more than 1 needs storage.peers.driver: redis)
       --check        validate the configuration and exit
+  db migrate         create or update the PostgreSQL schema of private mode
+                     (private.backend options), then exit
   -v, --version      print the version
   -h, --help         print this help
 `;
@@ -37,10 +44,17 @@ function version(): string {
   return pkg.version;
 }
 
-async function main(): Promise<number> {
+/**
+ * The `shoal` command: parses `argv` (without the node and script paths), then validates the
+ * config and runs a tracker until a signal, or runs a subcommand. Resolves with the exit code.
+ * `boot()` calls it too, so a custom binary behaves exactly like `shoal`.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
   let args;
+  let positionals: string[];
   try {
-    args = parseArgs({
+    ({ values: args, positionals } = parseArgs({
+      args: [...argv],
       options: {
         config: { type: 'string', short: 'c' },
         workers: { type: 'string', short: 'w' },
@@ -49,8 +63,8 @@ async function main(): Promise<number> {
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: true,
+    }));
   } catch (err) {
     process.stderr.write(`shoal: ${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -62,6 +76,11 @@ async function main(): Promise<number> {
   if (args.version === true) {
     process.stdout.write(`${version()}\n`);
     return 0;
+  }
+  if (positionals.length > 0) {
+    if (positionals[0] === 'db') return runDbCommand(positionals.slice(1), args.config, USAGE);
+    process.stderr.write(`shoal: unknown command: ${positionals.join(' ')}\n${USAGE}`);
+    return 2;
   }
   const workerEnv = process.env[WORKER_CONFIG_ENV];
   if (cluster.isWorker && workerEnv !== undefined) {
@@ -88,6 +107,7 @@ async function main(): Promise<number> {
     parsed = parseConfig(config);
     workers ??= parsed.workers;
     checkStorageDrivers(parsed.storage);
+    await checkPrivateConfig(parsed.private);
     await checkConfiguredHooks(parsed.hooks);
     await checkWorkers(parsed, workers);
   } catch (err) {
@@ -119,7 +139,8 @@ async function serve(
   };
   let tracker;
   try {
-    tracker = await createTracker(config, { baseDir });
+    const slot = asWorker ? Number(process.env[WORKER_SLOT_ENV] ?? '0') : undefined;
+    tracker = await createTracker(config, slot === undefined ? { baseDir } : { baseDir, slot });
   } catch (err) {
     process.stderr.write(`shoal: ${(err as Error).message}\n`);
     report({ type: 'failed', message: (err as Error).message });
@@ -174,15 +195,31 @@ async function serve(
   });
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-    // Sockets and timers are closed on a clean stop; exit explicitly in case a client kept one.
-    setTimeout(() => process.exit(code), 100).unref();
-    if (code !== 0) process.exit(code);
-  },
-  (err: unknown) => {
-    process.stderr.write(`shoal: fatal: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+/** Exits the process with `main`'s code once it settles (a crash prints its stack). */
+export function exitWith(run: Promise<number>): void {
+  run.then(
+    (code) => {
+      process.exitCode = code;
+      // Sockets and timers are closed on a clean stop; exit explicitly in case a client kept one.
+      setTimeout(() => process.exit(code), 100).unref();
+      if (code !== 0) process.exit(code);
+    },
+    (err: unknown) => {
+      process.stderr.write(`shoal: fatal: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+/** Whether this module is the process's entry script (not imported by a custom binary). */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) exitWith(main(process.argv.slice(2)));

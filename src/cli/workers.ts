@@ -9,6 +9,7 @@ import { peerStoreDrivers } from '../store/registry.js';
 /** Environment a worker reads its configuration from (set by the primary). */
 export const WORKER_CONFIG_ENV = 'SHOAL_WORKER_CONFIG';
 export const WORKER_BASEDIR_ENV = 'SHOAL_WORKER_BASEDIR';
+export const WORKER_SLOT_ENV = 'SHOAL_WORKER_SLOT';
 
 /** What a worker tells the primary. */
 export type WorkerMessage =
@@ -88,8 +89,12 @@ export function runPrimary(
     let announced = false;
     let exitCode = 0;
 
-    const fork = (): void => {
-      const w = cluster.fork(env);
+    // A worker's slot (0..n-1) outlives the worker: its replacement gets the same one, so
+    // per-worker files (the accounting spool) are picked up again after a crash.
+    const slots = new Map<number, number>();
+    const fork = (slot: number): void => {
+      const w = cluster.fork({ ...env, [WORKER_SLOT_ENV]: String(slot) });
+      slots.set(w.id, slot);
       started.set(w.id, Date.now());
       w.on('message', (m: WorkerMessage) => onMessage(w, m));
     };
@@ -137,7 +142,9 @@ export function runPrimary(
         stopAll('SIGTERM', 1);
         return;
       }
-      setTimeout(fork, Math.min(1000 * earlyDeaths, 5000));
+      const slot = slots.get(w.id) ?? 0;
+      slots.delete(w.id);
+      setTimeout(() => fork(slot), Math.min(1000 * earlyDeaths, 5000));
     });
 
     process.on('SIGINT', () => stopAll('SIGINT', 0));
@@ -145,6 +152,6 @@ export function runPrimary(
     process.on('SIGHUP', () => {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
     });
-    for (let i = 0; i < n; i++) fork();
+    for (let i = 0; i < n; i++) fork(i);
   });
 }

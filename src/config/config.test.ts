@@ -79,6 +79,25 @@ describe('parseConfig defaults', () => {
       strings: { driver: 'memory', options: {} },
     },
     hooks: [],
+    private: {
+      enabled: false,
+      backend: { driver: 'noop', options: {} },
+      refreshSeconds: 30,
+      accounting: {
+        flushInterval: 10,
+        maxBatch: 1000,
+        maxPending: 200000,
+        spool: null,
+        spoolSync: false,
+        spoolCompactBytes: 64 * 1024 * 1024,
+        shards: 16,
+        retryMin: 1,
+        retryMax: 60,
+        closeTimeout: 15,
+        busyRetryIn: 60,
+        userCacheSize: 100000,
+      },
+    },
     workers: 1,
   };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseNetwork } from '../bittorrent/cidr.js';
+import { privtrakOptionsSchema } from '../middleware/privtrak/privtrak-options.js';
 import { MAX_PEER_LIFETIME } from '../store/memory/memory-peer-store.js';
 import { parseListenAddress } from './listen-address.js';
 import type { ListenAddress } from './listen-address.js';
@@ -199,6 +200,33 @@ export const configSchema = z
         topTorrentsScan: z.number().int().min(0).default(100_000),
       })
       .optional(),
+    /**
+     * Private mode: announces need a registered passkey and torrent, users and torrents come
+     * from a backend (PostgreSQL) and are kept in memory, refreshed on change.
+     */
+    private: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        backend: z
+          .strictObject({
+            /** Default: `postgres` when enabled, else `noop`. */
+            driver: z.string().regex(NAME, 'expected a driver name such as postgres').optional(),
+            options: z.record(z.string(), z.unknown()).default({}),
+          })
+          .prefault({}),
+        /** Seconds between full reloads of users and torrents when changes are not pushed. */
+        refreshSeconds: seconds(1, 86400).default(30),
+        /**
+         * Upload/download accounting (privtrak, docs/accounting.md); its peerLifetime is
+         * announce.peerLifetime.
+         */
+        accounting: privtrakOptionsSchema.omit({ peerLifetime: true }).prefault({}),
+      })
+      .transform((p) => ({
+        ...p,
+        backend: { ...p.backend, driver: p.backend.driver ?? (p.enabled ? 'postgres' : 'noop') },
+      }))
+      .prefault({}),
     /**
      * Tracker processes on this machine sharing the listening ports (`shoal --workers N`).
      * More than one needs a shared PeerStore (storage.peers.driver: redis).

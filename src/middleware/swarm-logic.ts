@@ -39,6 +39,11 @@ export class SwarmLogic {
   private readonly hooks: HookChain | null;
   /** null until a frontend registers one: the HTTP/UDP path then pays one null check. */
   private extra: ExtraSwarmCounts | null = null;
+  /**
+   * Private mode: checks a scrape's passkey (throws a ClientError). Scrapes do not run the
+   * announce hooks, so this is their one gate.
+   */
+  scrapeGuard: ((passkey: string) => void) | null = null;
 
   constructor(store: PeerStore, cfg: SwarmLogicConfig, hooks: HookChain | null = null) {
     this.store = store;
@@ -128,7 +133,8 @@ export class SwarmLogic {
   }
 
   /** Counts for each requested swarm, in request order. */
-  scrape(infoHashKeys: readonly string[]): ScrapeEntry[] | Promise<ScrapeEntry[]> {
+  scrape(infoHashKeys: readonly string[], passkey = ''): ScrapeEntry[] | Promise<ScrapeEntry[]> {
+    if (this.scrapeGuard !== null) this.scrapeGuard(passkey);
     const out: ScrapeEntry[] = [];
     let pending: Promise<void>[] | null = null;
     for (const key of infoHashKeys) {

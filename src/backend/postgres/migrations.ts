@@ -96,4 +96,18 @@ CREATE TRIGGER torrents_notify AFTER INSERT OR UPDATE OR DELETE ON torrents
   FOR EACH ROW EXECUTE FUNCTION notify_torrent_change();
 `,
   },
+  {
+    version: 2,
+    name: 'batch ids (each recordAnnounce batch applied once)',
+    sql: `
+-- recordAnnounce(batch, batchId) records the id in the batch's own transaction and skips an id
+-- it already has: a batch retried after a lost acknowledgement is not counted twice.
+-- Ids older than the backend's batchRetentionDays are deleted.
+CREATE TABLE shoal_batches (
+  id text PRIMARY KEY,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX shoal_batches_applied_at ON shoal_batches (applied_at);
+`,
+  },
 ];

@@ -62,6 +62,8 @@ export interface HttpFrontendConfig {
   metrics?: RequestMetrics | null;
   /** Answers `GET /scrape` without info_hash; null or absent: full scrape is off. */
   fullScrape?: FullScrape | null;
+  /** Private mode: also serve `/<passkey>/announce` and `/<passkey>/scrape`. */
+  passkeyPaths?: boolean;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -117,6 +119,23 @@ function lowerEquals(src: Buffer, start: number, end: number, lower: string): bo
     if ((src[start + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   }
   return true;
+}
+
+/** A percent-encoded path segment as UTF-8 text; null when malformed. */
+function decodePathSegment(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
+/** The `passkey` parameter of a scrape query ('' when absent or malformed). */
+function scrapeQueryPasskey(query: string): string {
+  for (const pair of query.split('&')) {
+    if (pair.startsWith('passkey=')) return decodePathSegment(pair.slice(8)) ?? '';
+  }
+  return '';
 }
 
 /**
@@ -445,8 +464,20 @@ export class HttpFrontend {
         addr,
       );
     }
-    if (path === '/announce') return this.announce(conn, data, q + 1, targetEnd, addr, tail);
-    if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, addr, tail, gzip);
+    if (path === '/announce') return this.announce(conn, data, q + 1, targetEnd, addr, tail, '');
+    if (path === '/scrape') return this.scrape(conn, data, q + 1, targetEnd, addr, tail, gzip, '');
+    // Private mode's `/<passkey>/announce`: looked at only once the public routes missed.
+    if (this.cfg.passkeyPaths === true) {
+      const slash = path.indexOf('/', 1);
+      if (slash > 1 && path.indexOf('/', slash + 1) < 0) {
+        const passkey = decodePathSegment(path.slice(1, slash));
+        const route = path.slice(slash);
+        if (passkey !== null && route === '/announce')
+          return this.announce(conn, data, q + 1, targetEnd, addr, tail, passkey);
+        if (passkey !== null && route === '/scrape')
+          return this.scrape(conn, data, q + 1, targetEnd, addr, tail, gzip, passkey);
+      }
+    }
     return this.sendError(conn, 404, 'Not Found', tail);
   }
 
@@ -503,6 +534,7 @@ export class HttpFrontend {
     qe: number,
     addr: ClientAddress,
     tail: string,
+    passkey: string,
   ): number {
     const t0 = this.metrics === null ? 0 : this.metrics.start();
     const fam = addr.family;
@@ -515,6 +547,7 @@ export class HttpFrontend {
       this.record(ACT_ANNOUNCE, fam, RES_CLIENT_ERROR, t0);
       return this.sendFailure(conn, bad, undefined, tail);
     }
+    if (passkey !== '') req.passkey = passkey; // the path's passkey wins over a query parameter
     let result: AnnounceResponse | Promise<AnnounceResponse>;
     try {
       result = this.logic.announce(req);
@@ -548,15 +581,31 @@ export class HttpFrontend {
     addr: ClientAddress,
     tail: string,
     gzip: boolean,
+    passkey: string,
   ): number {
     const t0 = this.metrics === null ? 0 : this.metrics.start();
     const fam = addr.family;
+    if (passkey === '' && this.cfg.passkeyPaths === true) {
+      passkey = scrapeQueryPasskey(data.toString('latin1', qs, qe));
+    }
     const parsed = parseScrapeQuery(data, qs, qe, this.cfg.maxScrapeHashes);
     if (typeof parsed === 'string') {
       this.record(ACT_SCRAPE, fam, RES_CLIENT_ERROR, t0);
       return this.sendFailure(conn, parsed, undefined, tail);
     }
-    if (parsed.length === 0) return this.fullScrapeReply(conn, addr, tail, gzip, t0);
+    if (parsed.length === 0) {
+      // Private mode: a full scrape needs a valid passkey like any other scrape.
+      const guard = this.logic.scrapeGuard;
+      if (guard !== null && this.fullScrape !== null) {
+        try {
+          guard(passkey);
+        } catch (err) {
+          this.record(ACT_SCRAPE, fam, caughtResult(err), t0);
+          return this.sendCaught(conn, err, tail);
+        }
+      }
+      return this.fullScrapeReply(conn, addr, tail, gzip, t0);
+    }
     // BEP 48 `files` is a dictionary: keys sorted by bytes, each once.
     parsed.sort((x, y) => Buffer.compare(x, y));
     let n = 0;
@@ -567,7 +616,7 @@ export class HttpFrontend {
     const keys = parsed.map((h) => h.toString('latin1', 0, 20));
     let result: ScrapeEntry[] | Promise<ScrapeEntry[]>;
     try {
-      result = this.logic.scrape(keys);
+      result = this.logic.scrape(keys, passkey);
     } catch (err) {
       this.record(ACT_SCRAPE, fam, caughtResult(err), t0);
       return this.sendCaught(conn, err, tail);
