@@ -23,6 +23,15 @@ export type WorkerMessage =
  */
 export async function checkWorkers(config: ShoalConfig, workers: number): Promise<void> {
   if (workers <= 1) return;
+  if (config.private.enabled) {
+    // Accounting keeps each peer's last reported totals in the process that saw the announce.
+    // Several processes on one port would each see some of a peer's announces (a new HTTP
+    // connection may reach any of them) and credit overlapping increases twice.
+    throw new ConfigError(
+      `workers: ${workers} processes cannot serve private mode: each would account a share of ` +
+        `every peer's announces and credit some traffic twice; run private mode with workers: 1`,
+    );
+  }
   const name = config.storage.peers.driver;
   const driver = await peerStoreDrivers.get(name);
   if (driver.shared !== true) {
