@@ -46,6 +46,9 @@ export const DEFAULT_PORTS = {
 };
 
 /** The Redis the `shoal-redis*` targets use (the machine's, 127.0.0.1:6379 by default). */
+/** The one user's passkey in the private-mode benchmark (bench/private.js). */
+export const BENCH_PASSKEY = 'b3nchb3nchb3nchb3nchb3nchb3nch00';
+
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
