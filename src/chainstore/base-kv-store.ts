@@ -91,7 +91,7 @@ export abstract class BaseKvStore extends EventEmitter implements KvStore {
       k = keyBytes(key);
       v = copyValue(value);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return rejected(err);
     }
     return this.run('put', opts, (signal) => this.doPut(k, v, signal));
   }
@@ -102,7 +102,7 @@ export abstract class BaseKvStore extends EventEmitter implements KvStore {
       this.checkOpen();
       k = keyBytes(key);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return rejected(err);
     }
     return this.run('get', opts, (signal) => this.doGet(k, signal));
   }
@@ -113,7 +113,7 @@ export abstract class BaseKvStore extends EventEmitter implements KvStore {
       this.checkOpen();
       k = keyBytes(key);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return rejected(err);
     }
     return this.run('del', opts, (signal) => this.doDel(k, signal));
   }
@@ -132,7 +132,7 @@ export abstract class BaseKvStore extends EventEmitter implements KvStore {
       this.checkOpen();
       p = prefixBytes(prefix);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return rejected(err);
     }
     return this.run('keys', opts, (signal) => list(p, signal));
   }
@@ -207,7 +207,7 @@ export abstract class BaseKvStore extends EventEmitter implements KvStore {
       try {
         p = fn(inner.signal);
       } catch (err) {
-        p = Promise.reject(err as Error);
+        p = rejected(err);
       }
       p.then(
         (v) => {
@@ -222,4 +222,9 @@ export abstract class BaseKvStore extends EventEmitter implements KvStore {
       );
     });
   }
+}
+
+/** A promise rejected with `err` (an Error, or one made from it). */
+function rejected(err: unknown): Promise<never> {
+  return Promise.reject(err instanceof Error ? err : new Error(String(err)));
 }

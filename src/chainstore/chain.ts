@@ -44,10 +44,11 @@ export class ChainKvStore extends BaseKvStore {
 
   constructor(options: ChainKvStoreOptions) {
     super(options);
-    if (!Array.isArray(options.stores) || options.stores.length === 0) {
+    const stores: readonly KvStore[] = options.stores;
+    if (!Array.isArray(stores) || stores.length === 0) {
       throw new KvError('SHOAL_E_KV_OPTIONS', 'chain: stores: expected at least one store');
     }
-    this.stores = [...options.stores];
+    this.stores = stores.slice();
     this.hashKeys = options.hashKeys ?? false;
     this.onError = options.onError;
     const listers = this.stores.filter((s) => typeof s.keys === 'function');

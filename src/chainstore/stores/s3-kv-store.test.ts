@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { kvStoreSuite } from '../suites/kv-store-suite.js';
 import { S3KvStore } from './s3-kv-store.js';
@@ -43,12 +45,11 @@ describe('S3KvStore', () => {
   });
 
   it('a server that does not answer times out with SHOAL_E_KV_TIMEOUT', async () => {
-    const net = await import('node:net');
     // Accepts connections and never answers.
-    const sockets: import('node:net').Socket[] = [];
-    const silent = net.createServer((s) => sockets.push(s));
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const port = (silent.address() as AddressInfo).port;
     const dead = new S3KvStore({ ...s3.storeOptions(''), endpoint: `http://127.0.0.1:${port}` });
     await assert.rejects(dead.open({ timeoutMs: 300 }), { code: 'SHOAL_E_KV_TIMEOUT' });
     for (const s of sockets) s.destroy();

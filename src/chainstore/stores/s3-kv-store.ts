@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { BaseKvStoreOptions } from '../base-kv-store.js';
 import { BaseKvStore } from '../base-kv-store.js';
 import { KvError } from '../kv-error.js';
@@ -41,7 +42,7 @@ export class S3KvStore extends BaseKvStore {
   private readonly options: S3KvStoreOptions;
   private client: S3Client | null;
   private readonly ownsClient: boolean;
-  private sdk: typeof import('@aws-sdk/client-s3') | null = null;
+  private sdk: typeof S3Sdk | null = null;
 
   constructor(options: S3KvStoreOptions) {
     super(options);
@@ -92,7 +93,7 @@ export class S3KvStore extends BaseKvStore {
     return Promise.resolve();
   }
 
-  private parts(): [S3Client, typeof import('@aws-sdk/client-s3')] {
+  private parts(): [S3Client, typeof S3Sdk] {
     if (this.client === null || this.sdk === null) {
       throw new KvError('SHOAL_E_KV_CLOSED', 's3 store is not open');
     }

@@ -164,7 +164,9 @@ const CASES: SuiteCase<KvStore>[] = [
       );
       const got = await Promise.all(Array.from({ length: n }, (_, i) => s.get(`c${i}`)));
       got.forEach((v, i) => assert.equal(Buffer.from(v!).toString(), String(i)));
-      await Promise.all(Array.from({ length: n }, (_, i) => (i % 2 === 0 ? s.del(`c${i}`) : null)));
+      await Promise.all(
+        Array.from({ length: n }, (_, i) => (i % 2 === 0 ? s.del(`c${i}`) : Promise.resolve())),
+      );
       for (let i = 0; i < n; i++) {
         assert.equal((await s.get(`c${i}`)) === undefined, i % 2 === 0, `c${i}`);
       }
