@@ -38,3 +38,5 @@ export type { ListMode } from './middleware/hooks/list-hook.js';
 export { InfoHashListHook, parseInfoHash } from './middleware/hooks/infohash-list-hook.js';
 export { ClientListHook, parseClientPrefix } from './middleware/hooks/client-list-hook.js';
 export { IPListHook, parseIPEntry } from './middleware/hooks/ip-list-hook.js';
+// Chain store (docs/chainstore.md).
+export * from './chainstore/index.js';
