@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,15 +39,23 @@ export async function startLocalS3(bucket = 'shoal-test'): Promise<LocalS3> {
   return {
     endpoint,
     bucket,
-    storeOptions: (prefix) => ({
-      bucket,
-      prefix,
-      endpoint,
-      region: 'us-east-1',
-      // s3rver's documented fixed credentials.
-      accessKeyId: 'S3RVER',
-      secretAccessKey: 'S3RVER',
-    }),
+    storeOptions: (prefix) => {
+      // s3rver removes a directory once its last object is deleted, racing a put into it
+      // that then fails out of the process (ENOENT, uncaught, in s3rver). Real S3 has no
+      // directories; here a file s3rver does not list keeps the prefix's directory alive.
+      const dir = join(directory, bucket, ...prefix.split('/').filter((p) => p !== ''));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, '.keep'), '');
+      return {
+        bucket,
+        prefix,
+        endpoint,
+        region: 'us-east-1',
+        // s3rver's documented fixed credentials.
+        accessKeyId: 'S3RVER',
+        secretAccessKey: 'S3RVER',
+      };
+    },
     async close() {
       await server.close();
       await rm(directory, { recursive: true, force: true });
