@@ -21,6 +21,9 @@ import { ReadinessChecks } from './admin/readiness-checks.js';
 import { startAdmin } from './admin/start-admin.js';
 import { FullScrape } from './frontend/http/full-scrape.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
+// --- chain store (issue 6): peer snapshots ---
+import { openPeerSnapshotter } from './store/chain/peer-snapshotter.js';
+import type { PeerSnapshotter } from './store/chain/peer-snapshotter.js';
 
 /** A bound socket. */
 export interface BoundAddress {
@@ -120,8 +123,14 @@ export async function createTracker(
   let store: PeerStore | null = options.store ?? null;
   let hookList: Hook[] = [];
   let chain: HookChain | null = null;
+  let snapshotter: PeerSnapshotter | null = null;
   try {
     store ??= await stores.openPeerStore(a.peerLifetime, a.maxNumwant);
+    // Peer snapshot (storage.snapshot): swarms put back before any socket listens.
+    if (config.storage.snapshot !== undefined) {
+      snapshotter = await openPeerSnapshotter(config.storage.snapshot, store, log);
+      await snapshotter?.restore();
+    }
     const baseDir = options.baseDir ?? process.cwd();
     hookList = await createConfiguredHooks(config.hooks, (name) => ({
       name,
@@ -139,7 +148,7 @@ export async function createTracker(
           );
   } catch (err) {
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
-    await Promise.allSettled([stores.close(), options.store?.close()]);
+    await Promise.allSettled([snapshotter?.close(), stores.close(), options.store?.close()]);
     throw err;
   }
   const peerStore = store;
@@ -243,8 +252,12 @@ export async function createTracker(
     const grace = config.shutdown.graceSeconds * 1000;
     await Promise.all([http.close(grace), udp.close(grace), ws?.close(grace)]);
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
+    // The peer snapshot is taken once no request can change the swarms; a failure (logged)
+    // must not keep the stores open.
+    const saved = await Promise.allSettled([snapshotter?.saveAndClose()]);
     // A store passed in is closed here; the ones opened from `storage` by the StoreSet.
     await Promise.all([options.store?.close(), stores.close()]);
+    if (saved[0]?.status === 'rejected') throw saved[0].reason;
   };
 
   async function bindAll(
