@@ -93,7 +93,4 @@ stringStoreDrivers.register(
 );
 // Chain store drivers (docs/chainstore.md): lists in memory, written through to a chain.
 ipStoreDrivers.register('chain', async () => (await import('./chain/drivers.js')).chainIPs);
-stringStoreDrivers.register(
-  'chain',
-  async () => (await import('./chain/drivers.js')).chainStrings,
-);
+stringStoreDrivers.register('chain', async () => (await import('./chain/drivers.js')).chainStrings);
