@@ -56,3 +56,5 @@ export type { BackendChoice } from './backend/registry.js';
 export { Directory } from './backend/directory.js';
 export type { DirectoryOptions } from './backend/directory.js';
 export { PasskeyHook } from './middleware/hooks/passkey-hook.js';
+// Chain store (docs/chainstore.md).
+export * from './chainstore/index.js';

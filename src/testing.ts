@@ -27,3 +27,5 @@ export type { IPStoreBenchOptions } from './store/suites/ip-store-bench.js';
 export { stringStoreBench, stringStoreBenchmarks } from './store/suites/string-store-bench.js';
 export type { StringStoreBenchOptions } from './store/suites/string-store-bench.js';
 export type { BenchInfo, BenchOptions, BenchResult } from './store/suites/bench-runner.js';
+export { kvStoreSuite } from './chainstore/suites/kv-store-suite.js';
+export type { KvStoreSuiteOptions } from './chainstore/suites/kv-store-suite.js';

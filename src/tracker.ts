@@ -26,6 +26,9 @@ import type { Directory } from './backend/directory.js';
 import { openPrivateMode } from './backend/private-mode.js';
 import { createPrivtrak } from './middleware/privtrak/privtrak-hook.js';
 import type { PrivateMode } from './backend/private-mode.js';
+// --- chain store (issue 6): peer snapshots ---
+import { openPeerSnapshotter } from './store/chain/peer-snapshotter.js';
+import type { PeerSnapshotter } from './store/chain/peer-snapshotter.js';
 
 /** A bound socket. */
 export interface BoundAddress {
@@ -135,8 +138,14 @@ export async function createTracker(
   let hookList: Hook[] = [];
   let chain: HookChain | null = null;
   let priv: PrivateMode | null = null;
+  let snapshotter: PeerSnapshotter | null = null;
   try {
     store ??= await stores.openPeerStore(a.peerLifetime, a.maxNumwant);
+    // Peer snapshot (storage.snapshot): swarms put back before any socket listens.
+    if (config.storage.snapshot !== undefined) {
+      snapshotter = await openPeerSnapshotter(config.storage.snapshot, store, log);
+      await snapshotter?.restore();
+    }
     // Private mode: backend and directory first; the passkey hook runs before every other hook.
     if (config.private.enabled) priv = await openPrivateMode(config.private, log);
     const baseDir = options.baseDir ?? process.cwd();
@@ -182,7 +191,12 @@ export async function createTracker(
           );
   } catch (err) {
     await Promise.allSettled(hookList.map(async (h) => h.close?.()));
-    await Promise.allSettled([stores.close(), options.store?.close(), priv?.close()]);
+    await Promise.allSettled([
+      snapshotter?.close(),
+      stores.close(),
+      options.store?.close(),
+      priv?.close(),
+    ]);
     throw err;
   }
   const peerStore = store;
@@ -300,8 +314,12 @@ export async function createTracker(
       .catch((err: unknown) =>
         log.error({ err, code: 'SHOAL_E_SHUTDOWN' }, 'closing the backend failed'),
       );
+    // The peer snapshot is taken once no request can change the swarms; a failure (logged)
+    // must not keep the stores open.
+    const saved = await Promise.allSettled([snapshotter?.saveAndClose()]);
     // A store passed in is closed here; the ones opened from `storage` by the StoreSet.
     await Promise.all([options.store?.close(), stores.close()]);
+    if (saved[0]?.status === 'rejected') throw saved[0].reason;
   };
 
   async function bindAll(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseNetwork } from '../bittorrent/cidr.js';
+import { chainSpecSchema } from '../chainstore/chain-spec.js';
 import { privtrakOptionsSchema } from '../middleware/privtrak/privtrak-options.js';
 import { MAX_PEER_LIFETIME } from '../store/memory/memory-peer-store.js';
 import { parseListenAddress } from './listen-address.js';
@@ -159,6 +160,11 @@ export const configSchema = z
         peers: driverChoice,
         ips: driverChoice,
         strings: driverChoice,
+        /**
+         * Memory PeerStore snapshots (docs/chainstore.md): a chain of stores the swarms are
+         * written to at shutdown and restored from at start. Absent: no snapshot.
+         */
+        snapshot: chainSpecSchema.optional(),
       })
       .prefault({}),
     hooks: z.array(hookEntry).default([]),

@@ -91,3 +91,6 @@ stringStoreDrivers.register(
   'redis',
   async () => (await import('./redis/redis-list-drivers.js')).redisStrings,
 );
+// Chain store drivers (docs/chainstore.md): lists in memory, written through to a chain.
+ipStoreDrivers.register('chain', async () => (await import('./chain/drivers.js')).chainIPs);
+stringStoreDrivers.register('chain', async () => (await import('./chain/drivers.js')).chainStrings);

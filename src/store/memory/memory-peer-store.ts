@@ -3,6 +3,7 @@ import { EVENT_COMPLETED, EVENT_STOPPED } from '../../bittorrent/event.js';
 import { peerFamily } from '../peer-family.js';
 import type { PeerStore, PeerStoreStats, SwarmCounts } from '../peer-store.js';
 import { PeerList } from './peer-list.js';
+import type { PeerListSnapshot, SwarmSnapshot } from './peer-snapshot.js';
 import { Slab } from './slab.js';
 
 /** One torrent's peers, IPv4 and IPv6 kept apart (allocated when first used). */
@@ -400,6 +401,82 @@ export class MemoryPeerStore implements PeerStore {
     }
     // A clock stepped back keeps the window where it was rather than moving it backwards.
     if (now > swarm.checked) swarm.checked = now;
+  }
+
+  /**
+   * Every swarm with its peers and their last-seen times in seconds, for a snapshot
+   * (peer-snapshot.ts). Sweeps first, so no expired peer is written. Read each swarm before
+   * the next store call: the records are copies, but the iteration is live.
+   */
+  *snapshotSwarms(): Generator<SwarmSnapshot> {
+    this.sweep();
+    for (const [infoHashKey, swarm] of this.swarms) {
+      const lists: PeerListSnapshot[] = [];
+      const start = swarm.checked - this.lifetimeTicks + 1;
+      for (const list of [swarm.v4, swarm.v6]) {
+        if (list === null || list.count === 0) continue;
+        const records = Buffer.from(
+          list.buf.subarray(list.base, list.base + list.count * list.recSize),
+        );
+        const lastSeen = new Uint32Array(list.count);
+        for (let i = 0; i < list.count; i++) {
+          // A tick is the low byte of its full tick, inside the swarm's window (expireSwarm).
+          const full = start + ((list.buf[list.tickAt(i)]! - start) & 0xff);
+          lastSeen[i] = full * this.tickSeconds;
+        }
+        lists.push({ recSize: list.recSize, seeders: list.seeders, records, lastSeen });
+      }
+      if (lists.length > 0 || swarm.downloaded > 0) {
+        yield { infoHashKey, downloaded: swarm.downloaded, lists };
+      }
+    }
+  }
+
+  /**
+   * Puts back one swarm of a snapshot: its peers last seen within the peer lifetime, with
+   * those times, and its download count (the larger of the store's and the snapshot's).
+   * Peers already in the swarm are kept as they are. Returns the number of peers restored.
+   */
+  restoreSwarm(s: SwarmSnapshot): number {
+    const now = this.fullTick();
+    let swarm = this.swarms.get(s.infoHashKey);
+    if (swarm === undefined) {
+      swarm = new Swarm(now);
+      this.swarms.set(s.infoHashKey, swarm);
+    } else if (now - swarm.checked >= WRAP_GUARD) {
+      this.expireSwarm(swarm, now);
+    }
+    if (s.downloaded > swarm.downloaded) swarm.downloaded = s.downloaded;
+    let restored = 0;
+    for (const l of s.lists) {
+      if (l.recSize !== 6 && l.recSize !== 18) continue;
+      for (let i = 0; i < l.lastSeen.length; i++) {
+        // A time ahead of our clock (a snapshot from a machine whose clock ran fast) is now.
+        const tick = Math.min(now, Math.floor(l.lastSeen[i]! / this.tickSeconds));
+        // Expired: dropped, as the sweep would.
+        if (now - tick >= this.lifetimeTicks) continue;
+        const peer = l.records.subarray(i * l.recSize, (i + 1) * l.recSize);
+        if (peer.length !== l.recSize) break;
+        const list = this.listOf(swarm, peer);
+        if (list.search(peer, 0, list.seeders) >= 0) continue;
+        if (list.search(peer, list.seeders, list.count) >= 0) continue;
+        if (i < l.seeders) list.insertSeeder(peer, tick & 0xff);
+        else list.insertLeecher(peer, tick & 0xff);
+        restored++;
+      }
+    }
+    if (swarm.v4 !== null && swarm.v4.count === 0) {
+      swarm.v4.release();
+      swarm.v4 = null;
+    }
+    if (swarm.v6 !== null && swarm.v6.count === 0) {
+      swarm.v6.release();
+      swarm.v6 = null;
+    }
+    if (swarm.v4 === null && swarm.v6 === null && swarm.downloaded === 0) {
+      this.swarms.delete(s.infoHashKey);
+    }
+    return restored;
   }
 
   close(): Promise<void> {
