@@ -46,6 +46,22 @@ export interface NewTorrent {
   uploadFactor?: number;
 }
 
+/** Fields of a user to change (`updateUser`); absent fields are left as they are. */
+export interface UserChanges {
+  /** A new passkey (rotation): the old one stops working. */
+  passkey?: string;
+  canLeech?: boolean;
+  enabled?: boolean;
+}
+
+/** Fields of a torrent to change (`updateTorrent`); absent fields are left as they are. */
+export interface TorrentChanges {
+  /** The truncated v2 hash of a hybrid torrent; null removes it. */
+  infoHashV2?: Buffer | null;
+  downloadFactor?: number;
+  uploadFactor?: number;
+}
+
 /**
  * What one (user, torrent, peer) did since the last batch, aggregated. `uploaded`/`downloaded`
  * are the bytes to credit (already multiplied by the torrent's factors); the `reported*` and
@@ -124,6 +140,18 @@ export interface BackendConnection {
    * start, so a peer's first announce after a restart is credited from its last recorded one.
    */
   loadPeerStates?(maxAgeSeconds: number): Promise<AnnounceDelta[]>;
+  /**
+   * Capability: changes a user (enable/disable, leeching, passkey rotation). Resolves with the
+   * changed user, or null when no user has that id. A passkey another user has rejects with
+   * code SHOAL_E_BACKEND_CONFLICT (as `addUser` does).
+   */
+  updateUser?(id: number, changes: UserChanges): Promise<UserRecord | null>;
+  /**
+   * Capability: changes a torrent's factors or v2 hash. Resolves with the changed torrent, or
+   * null when no torrent has that id. A v2 hash another torrent has rejects with code
+   * SHOAL_E_BACKEND_CONFLICT (as `addTorrent` does).
+   */
+  updateTorrent?(id: number, changes: TorrentChanges): Promise<TorrentRecord | null>;
 }
 
 export interface BackendContext {

@@ -103,6 +103,25 @@ for (const mode of ['notified', 'polled'] as const) {
       },
     );
 
+    test('refreshRow reloads one row at once (a change the tracker made itself)', async () => {
+      const u = await backend.addUser({ passkey: 'row-1' });
+      await dir.refreshRow({ kind: 'user', id: u.id });
+      assert.equal(dir.userByPasskey('row-1')?.id, u.id);
+      await backend.updateUser!(u.id, { passkey: 'row-2', enabled: false });
+      await dir.refreshRow({ kind: 'user', id: u.id });
+      assert.equal(dir.userByPasskey('row-1'), undefined, 'the old passkey is gone');
+      assert.equal(dir.userByPasskey('row-2')?.enabled, false);
+      const t = await backend.addTorrent({ infoHash: hash('row-t') });
+      await dir.refreshRow({ kind: 'torrent', id: t.id });
+      assert.equal(dir.torrentByInfoHash(key(hash('row-t')))?.id, t.id);
+      await backend.deleteTorrent(t.id);
+      await backend.deleteUser(u.id);
+      await dir.refreshRow({ kind: 'torrent', id: t.id });
+      await dir.refreshRow({ kind: 'user', id: u.id });
+      assert.equal(dir.torrentByInfoHash(key(hash('row-t'))), undefined);
+      assert.equal(dir.userById(u.id), undefined);
+    });
+
     test('a failing reload keeps what was loaded', async () => {
       const before = dir.userCount;
       const broken = await openBackend({ driver: 'postgres', options: ts.options }, { log });

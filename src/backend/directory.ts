@@ -103,6 +103,18 @@ export class Directory {
     return p;
   }
 
+  /**
+   * Reloads one user or torrent now (after pending refreshes), as a change notification
+   * would: a change made by the tracker itself (the admin API) is seen by the next announce
+   * without waiting for the backend's notification or the next poll. Rejects if the backend
+   * fails (the previous row is kept).
+   */
+  refreshRow(change: BackendChange): Promise<void> {
+    const p = this.queue.then(() => this.reloadRow(change));
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
   /** Resolves once every refresh queued so far has run (tests). */
   settled(): Promise<void> {
     return this.queue;

@@ -4,7 +4,9 @@ import type {
   BackendDriver,
   NewTorrent,
   NewUser,
+  TorrentChanges,
   TorrentRecord,
+  UserChanges,
   UserRecord,
 } from '../backend.js';
 import { ShoalError } from '../../bittorrent/errors.js';
@@ -46,6 +48,14 @@ export class NoopBackend implements BackendConnection {
   }
   deleteTorrent(_id: number): Promise<boolean> {
     return Promise.resolve(false);
+  }
+  /** There is no user to change: null, as for an unknown id. */
+  updateUser(_id: number, _changes: UserChanges): Promise<UserRecord | null> {
+    return Promise.resolve(null);
+  }
+  /** There is no torrent to change: null, as for an unknown id. */
+  updateTorrent(_id: number, _changes: TorrentChanges): Promise<TorrentRecord | null> {
+    return Promise.resolve(null);
   }
 }
 

@@ -59,6 +59,8 @@ describe('backend registry', () => {
     assert.equal(await b.getUserByPasskey('alice'), null);
     assert.equal(await b.getTorrentByInfoHash(hash('t1')), null);
     await assert.rejects(b.addUser({ passkey: 'x' }), { code: 'SHOAL_E_BACKEND_NOOP' });
+    assert.equal(await b.updateUser?.(1, { enabled: false }), null);
+    assert.equal(await b.updateTorrent?.(1, { downloadFactor: 0 }), null);
     await b.close();
     await assert.rejects(openBackend({ driver: 'noop', options: { a: 1 } }, { log }), {
       code: 'SHOAL_E_BACKEND_OPEN',
@@ -132,7 +134,7 @@ describe('postgres backend', { skip: skip ?? false }, () => {
     assert.equal(await b.getUserByPasskey('nobody'), null);
     assert.deepEqual(await b.loadUsers([u.id]), [u]);
     assert.ok((await b.loadUsers()).some((x) => x.id === u.id));
-    await assert.rejects(b.addUser({ passkey: 'pk-user-1' }), { code: 'SHOAL_E_BACKEND' });
+    await assert.rejects(b.addUser({ passkey: 'pk-user-1' }), { code: 'SHOAL_E_BACKEND_CONFLICT' });
     assert.equal(await b.deleteUser(u.id), true);
     assert.equal(await b.deleteUser(u.id), false);
     assert.deepEqual(await b.loadUsers([u.id]), []);
@@ -161,6 +163,50 @@ describe('postgres backend', { skip: skip ?? false }, () => {
     assert.equal(await b.deleteTorrent(t.id), true);
     assert.equal(await b.deleteTorrent(plain.id), true);
     assert.equal(await b.deleteTorrent(plain.id), false);
+  });
+
+  test('updateUser: flags and passkey rotation; unknown id null; a taken passkey conflicts', async () => {
+    const u = await b.addUser({ passkey: 'pk-upd-1' });
+    const other = await b.addUser({ passkey: 'pk-upd-2' });
+    const off = await b.updateUser!(u.id, { enabled: false });
+    assert.deepEqual([off?.enabled, off?.canLeech, off?.passkey], [false, true, 'pk-upd-1']);
+    const seedOnly = await b.updateUser!(u.id, { canLeech: false, enabled: true });
+    assert.deepEqual([seedOnly?.enabled, seedOnly?.canLeech], [true, false]);
+    const rotated = await b.updateUser!(u.id, { passkey: 'pk-upd-3' });
+    assert.equal(rotated?.passkey, 'pk-upd-3');
+    assert.deepEqual(rotated?.key, md5('pk-upd-3'), 'user_key follows the passkey');
+    assert.equal(await b.getUserByPasskey('pk-upd-1'), null);
+    assert.equal(await b.updateUser!(999_999_999, { enabled: false }), null);
+    await assert.rejects(b.updateUser!(u.id, { passkey: other.passkey }), {
+      code: 'SHOAL_E_BACKEND_CONFLICT',
+    });
+    assert.deepEqual(await b.updateUser!(u.id, {}), rotated, 'no change keeps every field');
+    await b.deleteUser(u.id);
+    await b.deleteUser(other.id);
+  });
+
+  test('updateTorrent: factors and v2 hash; unknown id null; a taken hash conflicts', async () => {
+    const t = await b.addTorrent({ infoHash: hash('upd-t1') });
+    const o = await b.addTorrent({ infoHash: hash('upd-t2'), infoHashV2: hash('upd-t2v2') });
+    await assert.rejects(b.addTorrent({ infoHash: hash('upd-t1') }), {
+      code: 'SHOAL_E_BACKEND_CONFLICT',
+    });
+    const free = await b.updateTorrent!(t.id, { downloadFactor: 0 });
+    assert.deepEqual([free?.downloadFactor, free?.uploadFactor], [0, 1]);
+    const dbl = await b.updateTorrent!(t.id, { downloadFactor: 1, uploadFactor: 2.5 });
+    assert.deepEqual([dbl?.downloadFactor, dbl?.uploadFactor], [1, 2.5]);
+    const hy = await b.updateTorrent!(t.id, { infoHashV2: hash('upd-t1v2') });
+    assert.deepEqual(hy?.infoHashV2, hash('upd-t1v2'));
+    assert.equal(hy?.uploadFactor, 2.5, 'factors kept');
+    assert.equal((await b.getTorrentByInfoHash(hash('upd-t1v2')))?.id, t.id);
+    const plain = await b.updateTorrent!(t.id, { infoHashV2: null });
+    assert.equal(plain?.infoHashV2, null);
+    await assert.rejects(b.updateTorrent!(t.id, { infoHashV2: hash('upd-t2v2') }), {
+      code: 'SHOAL_E_BACKEND_CONFLICT',
+    });
+    assert.equal(await b.updateTorrent!(999_999_999, { uploadFactor: 1 }), null);
+    await b.deleteTorrent(t.id);
+    await b.deleteTorrent(o.id);
   });
 
   test('recordAnnounce: one batch, exact values, unknown users and torrents dropped', async () => {

@@ -8,7 +8,9 @@ import type {
   BackendDriver,
   NewTorrent,
   NewUser,
+  TorrentChanges,
   TorrentRecord,
+  UserChanges,
   UserRecord,
 } from '../backend.js';
 import { connectPostgres, describeTarget, parsePostgresOptions } from './postgres-options.js';
@@ -95,11 +97,20 @@ function toTorrent(r: TorrentRow): TorrentRecord {
   };
 }
 
-/** Wraps a driver failure with a stable code, keeping the cause. */
+/** PostgreSQL's unique_violation: the passkey or info hash is another row's. */
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Wraps a driver failure with a stable code, keeping the cause: SHOAL_E_BACKEND_CONFLICT for a
+ * duplicate passkey or info hash (the caller's input), SHOAL_E_BACKEND otherwise.
+ */
 function fail(what: string, err: unknown): ShoalError {
-  return new ShoalError('SHOAL_E_BACKEND', `postgres backend: ${what}: ${(err as Error).message}`, {
-    cause: err,
-  });
+  const conflict = (err as { code?: unknown }).code === UNIQUE_VIOLATION;
+  return new ShoalError(
+    conflict ? 'SHOAL_E_BACKEND_CONFLICT' : 'SHOAL_E_BACKEND',
+    `postgres backend: ${what}: ${(err as Error).message}`,
+    { cause: err },
+  );
 }
 
 /** A BackendConnection on one `postgres` pool, in the configured schema. */
@@ -353,6 +364,46 @@ export class PostgresBackend implements BackendConnection {
       return r.count > 0;
     } catch (err) {
       throw fail('deleting a torrent', err);
+    }
+  }
+
+  async updateUser(id: number, changes: UserChanges): Promise<UserRecord | null> {
+    try {
+      // An absent field is NULL here and keeps the column's value.
+      const rows = await this.sql.unsafe<UserRow[]>(
+        `UPDATE users SET passkey = COALESCE($2::text, passkey),
+                          can_leech = COALESCE($3::bool, can_leech),
+                          enabled = COALESCE($4::bool, enabled)
+          WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+        [id, changes.passkey ?? null, changes.canLeech ?? null, changes.enabled ?? null],
+        { prepare: true },
+      );
+      return rows[0] === undefined ? null : toUser(rows[0]);
+    } catch (err) {
+      throw fail('changing a user', err);
+    }
+  }
+
+  async updateTorrent(id: number, changes: TorrentChanges): Promise<TorrentRecord | null> {
+    try {
+      // info_hash_v2 may be set to NULL, so whether to touch it is a parameter of its own.
+      const rows = await this.sql.unsafe<TorrentRow[]>(
+        `UPDATE torrents SET download_factor = COALESCE($2::numeric, download_factor),
+                             upload_factor = COALESCE($3::numeric, upload_factor),
+                             info_hash_v2 = CASE WHEN $4::bool THEN $5::bytea ELSE info_hash_v2 END
+          WHERE id = $1 RETURNING ${TORRENT_COLUMNS}`,
+        [
+          id,
+          changes.downloadFactor ?? null,
+          changes.uploadFactor ?? null,
+          changes.infoHashV2 !== undefined,
+          changes.infoHashV2 ?? null,
+        ],
+        { prepare: true },
+      );
+      return rows[0] === undefined ? null : toTorrent(rows[0]);
+    } catch (err) {
+      throw fail('changing a torrent', err);
     }
   }
 
