@@ -292,6 +292,7 @@ export async function createTracker(
             maxScrapeHashes: config.scrape.maxInfoHashes,
           },
           log,
+          requests,
         )
       : null;
   if (ws !== null && wsc.enabled) http.setUpgradeHandler(ws);

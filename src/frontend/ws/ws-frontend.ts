@@ -12,6 +12,16 @@ import { EVENT_STOPPED } from '../../bittorrent/event.js';
 import { ClientError, GENERIC_FAILURE } from '../../bittorrent/errors.js';
 import { ErrorLog } from '../../log/error-log.js';
 import type { Logger } from '../../log/logger.js';
+import {
+  ACT_ANNOUNCE,
+  ACT_SCRAPE,
+  PROTO_WS,
+  RES_CLIENT_ERROR,
+  RES_OK,
+  RES_REJECTED,
+  RES_SERVER_ERROR,
+} from '../../metrics/request-metrics.js';
+import type { RequestMetrics } from '../../metrics/request-metrics.js';
 import type { SwarmLogic } from '../../middleware/swarm-logic.js';
 import { socketAddress } from '../http/client-address.js';
 import type { ClientAddress } from '../http/client-address.js';
@@ -104,12 +114,24 @@ export class WsFrontend implements UpgradeHandler {
   private readonly picked: WsPeer<WsConnection>[] = [];
   private closing = false;
   private drained: (() => void) | null = null;
+  /** Request counters (null: metrics off, nothing is timed). */
+  private readonly metrics: RequestMetrics | null;
 
-  constructor(logic: SwarmLogic, cfg: WsFrontendConfig, log: Logger) {
+  constructor(
+    logic: SwarmLogic,
+    cfg: WsFrontendConfig,
+    log: Logger,
+    metrics: RequestMetrics | null = null,
+  ) {
     this.logic = logic;
     this.cfg = cfg;
     this.log = log;
-    this.errors = new ErrorLog(log);
+    this.metrics = metrics;
+    this.errors = new ErrorLog(
+      log,
+      1000,
+      metrics === null ? null : (code): void => metrics.countError(code),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false, // we keep our own set
@@ -169,10 +191,12 @@ export class WsFrontend implements UpgradeHandler {
         conn.socket.close(1008, 'rate limit exceeded');
         return;
       }
+      this.record(conn, ACT_ANNOUNCE, RES_REJECTED, 0);
       this.sendFailure(conn, undefined, 'too many messages, slow down', undefined);
       return;
     }
     if (isBinary) {
+      this.record(conn, ACT_ANNOUNCE, RES_CLIENT_ERROR, 0);
       this.sendFailure(conn, undefined, 'expected a text message', undefined);
       return;
     }
@@ -181,15 +205,24 @@ export class WsFrontend implements UpgradeHandler {
       : Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data).toString('utf8');
+    const t0 = this.metrics === null ? 0 : this.metrics.start();
     const msg = parseWsMessage(text, cfg.maxOffers, cfg.maxScrapeHashes);
     try {
       if (msg instanceof WsBadMessage) {
+        // A message too broken to name its action is counted as an announce, the usual one.
+        this.record(
+          conn,
+          msg.action === 'scrape' ? ACT_SCRAPE : ACT_ANNOUNCE,
+          RES_CLIENT_ERROR,
+          t0,
+        );
         this.sendFailure(conn, msg.action, msg.reason, msg.infoHash);
       } else if (msg.action === 'announce') {
+        // An answer is signalling relayed between two browsers, not an announce: not counted.
         if (msg.answer !== null) this.relayAnswer(conn, msg);
-        else this.announce(conn, msg);
+        else this.announce(conn, msg, t0);
       } else {
-        this.scrape(conn, msg);
+        this.scrape(conn, msg, t0);
       }
     } catch (err) {
       this.errors.report(err, 'websocket message failed');
@@ -197,7 +230,11 @@ export class WsFrontend implements UpgradeHandler {
     }
   }
 
-  private announce(conn: WsConnection, msg: WsAnnounceMessage): void {
+  private record(conn: WsConnection, action: number, result: number, t0: number): void {
+    if (this.metrics !== null) this.metrics.record(PROTO_WS, action, conn.family, result, t0);
+  }
+
+  private announce(conn: WsConnection, msg: WsAnnounceMessage, t0: number): void {
     const req = new AnnounceRequest();
     req.protocol = 'ws';
     req.infoHash = Buffer.from(msg.infoHash, 'latin1');
@@ -216,21 +253,26 @@ export class WsFrontend implements UpgradeHandler {
     try {
       pre = this.logic.runPreHooks(req);
     } catch (err) {
-      this.sendCaught(conn, err, msg.infoHash);
+      this.sendCaught(conn, err, msg.infoHash, ACT_ANNOUNCE, t0);
       return;
     }
     if (pre === undefined) {
-      this.admit(conn, msg, req);
+      this.admit(conn, msg, req, t0);
       return;
     }
     pre.then(
-      () => this.admit(conn, msg, req),
-      (err: unknown) => this.sendCaught(conn, err, msg.infoHash),
+      () => this.admit(conn, msg, req, t0),
+      (err: unknown) => this.sendCaught(conn, err, msg.infoHash, ACT_ANNOUNCE, t0),
     );
   }
 
   /** The announce passed the hooks: update the swarm, reply with counts, forward offers. */
-  private admit(conn: WsConnection, msg: WsAnnounceMessage, req: AnnounceRequest): void {
+  private admit(
+    conn: WsConnection,
+    msg: WsAnnounceMessage,
+    req: AnnounceRequest,
+    t0: number,
+  ): void {
     if (conn.closed) return;
     const key = msg.infoHash;
     // By info hash and peer id: clients in one process may share a socket (bittorrent-tracker
@@ -246,6 +288,7 @@ export class WsFrontend implements UpgradeHandler {
       peer = undefined;
     } else {
       if (peer === undefined && joined.size >= this.cfg.maxSwarmsPerConnection) {
+        this.record(conn, ACT_ANNOUNCE, RES_REJECTED, t0);
         this.sendFailure(conn, 'announce', 'too many torrents on one connection', key);
         return;
       }
@@ -257,10 +300,14 @@ export class WsFrontend implements UpgradeHandler {
     const counts = this.logic.scrape([key]);
     if (counts instanceof Promise) {
       counts.then(
-        (entries) => this.reply(conn, msg, req, entries[0]!, peer),
-        (err: unknown) => this.sendCaught(conn, err, key),
+        (entries) => {
+          this.record(conn, ACT_ANNOUNCE, RES_OK, t0);
+          this.reply(conn, msg, req, entries[0]!, peer);
+        },
+        (err: unknown) => this.sendCaught(conn, err, key, ACT_ANNOUNCE, t0),
       );
     } else {
+      this.record(conn, ACT_ANNOUNCE, RES_OK, t0);
       this.reply(conn, msg, req, counts[0]!, peer);
     }
   }
@@ -339,12 +386,14 @@ export class WsFrontend implements UpgradeHandler {
     );
   }
 
-  private scrape(conn: WsConnection, msg: WsScrapeMessage): void {
+  private scrape(conn: WsConnection, msg: WsScrapeMessage, t0: number): void {
     if (msg.infoHashes.length === 0) {
+      this.record(conn, ACT_SCRAPE, RES_CLIENT_ERROR, t0);
       this.sendFailure(conn, 'scrape', 'full scrape is not enabled', undefined);
       return;
     }
     const send = (entries: ScrapeEntry[]): void => {
+      this.record(conn, ACT_SCRAPE, RES_OK, t0);
       if (conn.closed) return;
       const files: Record<string, { complete: number; incomplete: number; downloaded: number }> =
         {};
@@ -365,11 +414,22 @@ export class WsFrontend implements UpgradeHandler {
       );
     };
     const r = this.logic.scrape(msg.infoHashes);
-    if (r instanceof Promise) r.then(send, (err: unknown) => this.sendCaught(conn, err, undefined));
-    else send(r);
+    if (r instanceof Promise) {
+      r.then(send, (err: unknown) => this.sendCaught(conn, err, undefined, ACT_SCRAPE, t0));
+    } else {
+      send(r);
+    }
   }
 
-  private sendCaught(conn: WsConnection, err: unknown, infoHash: string | undefined): void {
+  /** Counts the failed request and sends the client a ClientError's text or the generic one. */
+  private sendCaught(
+    conn: WsConnection,
+    err: unknown,
+    infoHash: string | undefined,
+    action: number,
+    t0: number,
+  ): void {
+    this.record(conn, action, err instanceof ClientError ? RES_REJECTED : RES_SERVER_ERROR, t0);
     if (err instanceof ClientError) {
       this.sendFailure(conn, 'announce', err.message.slice(0, 512), infoHash);
       return;
