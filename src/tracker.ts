@@ -372,6 +372,14 @@ export async function createTracker(
     const ping = options.store?.ping?.bind(options.store);
     if (ping !== undefined) readiness.add({ name: 'store:peers', check: ping });
     for (const p of stores.pingables()) readiness.add({ name: p.name, check: () => p.ping() });
+    // Private mode: the backend (the site's database) must answer too.
+    if (privateMode !== null) {
+      const backend = privateMode.backend;
+      readiness.add({
+        name: `backend:${config.private.backend.driver}`,
+        check: () => backend.ping(),
+      });
+    }
     if (config.admin !== undefined) {
       const started = await startAdmin({
         admin: config.admin,
