@@ -4,6 +4,7 @@
 // npx prettier --write docs/admin-openapi.json
 import { writeFileSync } from 'node:fs';
 import { createTracker } from '../dist/index.js';
+import { PRIVATE_OPENAPI_PATHS } from '../dist/admin/private-routes-openapi.js';
 
 const t = await createTracker({
   listen: { http: ['127.0.0.1:0'], udp: ['127.0.0.1:0'] },
@@ -13,6 +14,8 @@ const t = await createTracker({
 try {
   const res = await fetch(`http://127.0.0.1:${t.adminAddress.port}/openapi.json`);
   const doc = await res.json();
+  // The private-mode routes too (served only in private mode, which needs a database here).
+  Object.assign(doc.paths, PRIVATE_OPENAPI_PATHS);
   writeFileSync(
     new URL('../docs/admin-openapi.json', import.meta.url),
     `${JSON.stringify(doc, null, 2)}\n`,

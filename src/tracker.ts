@@ -26,6 +26,7 @@ import type { Directory } from './backend/directory.js';
 import { openPrivateMode } from './backend/private-mode.js';
 import { createPrivtrak } from './middleware/privtrak/privtrak-hook.js';
 import type { PrivateMode } from './backend/private-mode.js';
+import { privateRoutes } from './admin/private-routes.js';
 // --- chain store (issue 6): peer snapshots ---
 import { openPeerSnapshotter } from './store/chain/peer-snapshotter.js';
 import type { PeerSnapshotter } from './store/chain/peer-snapshotter.js';
@@ -393,6 +394,10 @@ export async function createTracker(
       });
       admin = started.server;
       adminAddress = started.address;
+      // Private mode: users and torrents through the admin API (src/admin/private-routes.ts).
+      if (privateMode !== null) {
+        admin.addRoutes(privateRoutes(privateMode.backend, privateMode.directory));
+      }
     }
     await bindAll(wsc.listen, false, 'ws', wsAddresses);
   } catch (err) {

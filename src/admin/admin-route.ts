@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.js';
 
 /** HTTP methods the admin listener routes. */
-export type AdminMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type AdminMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A request as a route handler sees it. */
 export interface AdminRequest {
