@@ -491,3 +491,29 @@ describe('/readyz in private mode checks the backend', { skip: skip ?? false }, 
     await until(async () => (await ready()).status === 200, '/readyz back to 200', 10_000);
   });
 });
+
+describe('private-mode admin routes with the noop backend', () => {
+  let t: Tracker;
+  before(async () => {
+    t = await startOpsTracker({ private: { enabled: true, backend: { driver: 'noop' } } });
+  });
+  after(() => t.close());
+
+  test('nothing to list or change; adding is 501, not a crash', async () => {
+    const list = await adminJson(t, 'GET', '/api/users');
+    assert.deepEqual([list.status, list.json], [200, { users: [], next: null }]);
+    const add = await adminJson(t, 'POST', '/api/users', { body: {} });
+    assert.deepEqual([add.status, add.json.code], [501, 'SHOAL_E_ADMIN_UNSUPPORTED']);
+    const reg = await adminJson(t, 'POST', '/api/torrents', {
+      body: { infoHash: 'ab'.repeat(20) },
+    });
+    assert.equal(reg.status, 501);
+    const patch = await adminJson(t, 'PATCH', '/api/users/1', { body: { enabled: false } });
+    assert.equal(patch.status, 404);
+    const ready = await adminJson(t, 'GET', '/readyz', { token: null });
+    assert.deepEqual(
+      (ready.json.checks as Json[]).map((c) => [c.name, c.ok]),
+      [['backend:noop', true]],
+    );
+  });
+});
