@@ -16,15 +16,9 @@ import type {
 import { connectPostgres, describeTarget, parsePostgresOptions } from './postgres-options.js';
 import type { PostgresOptions } from './postgres-options.js';
 import { MIGRATIONS } from './migrations.js';
-import {
-  CLAIM_BATCH,
-  PRUNE_BATCHES,
-  UPDATE_USERS,
-  WRITE_PEERS,
-  WRITE_SNATCHES_AND_TORRENTS,
-} from './record-announce-sql.js';
+import { PRUNE_BATCHES, RECORD_BATCH } from './record-announce-sql.js';
 
-/** Old batch ids are pruned at most this often (ms), inside a batch's transaction. */
+/** Old batch ids are pruned at most this often (ms), after a batch. */
 const PRUNE_EVERY_MS = 3600_000;
 
 // Element type OIDs for sql.array (the package needs them to send typed arrays).
@@ -141,10 +135,10 @@ export class PostgresBackend implements BackendConnection {
   }
 
   /**
-   * One transaction, three statements whatever the batch size (see record-announce-sql.ts).
+   * One statement whatever the batch size, atomic (see RECORD_BATCH in record-announce-sql.ts).
    * Deltas naming a user or torrent the database does not have are dropped by the joins.
-   * With a `batchId`, the id is recorded in the same transaction and a batch whose id is
-   * already there is skipped: a retry after a lost acknowledgement counts once.
+   * With a `batchId`, the id is recorded by the same statement and a batch whose id is already
+   * there is skipped: a retry after a lost acknowledgement counts once.
    */
   async recordAnnounce(batch: readonly AnnounceDelta[], batchId?: string): Promise<void> {
     if (batch.length === 0) return;
@@ -200,22 +194,25 @@ export class PostgresBackend implements BackendConnection {
       sql.array(active, BOOL),
       sql.array(seeders, INT4),
       sql.array(leechers, INT4),
+      batchId ?? null,
     ];
     try {
-      const prune = batchId !== undefined && Date.now() - this.lastPrune > PRUNE_EVERY_MS;
-      await sql.begin(async (tx) => {
-        if (batchId !== undefined) {
-          const claimed = await tx.unsafe(CLAIM_BATCH, [batchId], { prepare: true });
-          if (claimed.length === 0) return; // applied before
-          if (prune) await tx.unsafe(PRUNE_BATCHES, [this.retentionDays], { prepare: true });
-        }
-        await tx.unsafe(UPDATE_USERS, params, { prepare: true });
-        await tx.unsafe(WRITE_PEERS, params, { prepare: true });
-        await tx.unsafe(WRITE_SNATCHES_AND_TORRENTS, params, { prepare: true });
-      });
-      if (prune) this.lastPrune = Date.now();
+      await sql.unsafe(RECORD_BATCH, params, { prepare: true });
     } catch (err) {
       throw fail(`recording a batch of ${n} deltas`, err);
+    }
+    if (batchId !== undefined && Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+      // Apart from the batch: forgetting old ids is housekeeping, and its failure is not the
+      // batch's (which is applied already); it is tried again an interval later.
+      this.lastPrune = Date.now();
+      try {
+        await sql.unsafe(PRUNE_BATCHES, [this.retentionDays], { prepare: true });
+      } catch (err) {
+        this.ctx.log.warn(
+          { err, code: 'SHOAL_E_BACKEND' },
+          'postgres backend: cannot prune old batch ids',
+        );
+      }
     }
   }
 
