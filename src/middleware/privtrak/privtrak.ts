@@ -60,6 +60,12 @@ export class Privtrak implements BatchSource {
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
+  /**
+   * Peers whose newest state in the spool at start is inactive (they stopped, or were purged).
+   * The backend's row of such a peer can still say active, with older counters: the delta that
+   * deletes it was pending or in doubt. restoreCounters() must not bring them back from there.
+   */
+  private readonly stoppedInSpool = new Set<string>();
 
   private constructor(o: PrivtrakOptions, deps: PrivtrakDeps, spool: DeltaSpool | null) {
     this.o = o;
@@ -100,6 +106,7 @@ export class Privtrak implements BatchSource {
       p = new Privtrak(options, deps, spool);
       p.resume(opened.replay.inDoubt, opened.replay.pending.values());
       p.restoreCounters(opened.replay.latest.values());
+      for (const [key, d] of opened.replay.latest) if (!d.active) p.stoppedInSpool.add(key);
       const r = opened.replay;
       if (r.skipped > 0) {
         p.log.warn(
@@ -133,7 +140,9 @@ export class Privtrak implements BatchSource {
    * announce credits only what is new instead of re-baselining. Called with the spool's
    * content at start; the backend may also feed it the `peers` rows it loads (their reported
    * counters are what the last batch wrote). A peer that already has a counter keeps it, as does
-   * one whose state is older than `peerLifetime`; an inactive state removes nothing.
+   * one whose state is older than `peerLifetime`; an inactive state removes nothing. A peer whose
+   * newest state in the spool was inactive stays without a counter: its next announce sets a
+   * baseline, as after any `stopped`, instead of being credited from an older backend row.
    */
   restoreCounters(states: Iterable<AnnounceDelta>): void {
     const cutoff = this.now() - this.o.peerLifetime * 1000;
@@ -141,7 +150,7 @@ export class Privtrak implements BatchSource {
       if (!d.active || d.lastAnnounce * 1000 < cutoff) continue;
       const shard = this.shardOf(d.userKey);
       const key = deltaKey(d);
-      if (shard.counters.has(key)) continue;
+      if (shard.counters.has(key) || this.stoppedInSpool.has(key)) continue;
       this.restoreCounter(shard, key, d);
     }
   }
