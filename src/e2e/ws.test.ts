@@ -120,32 +120,39 @@ describe('WebSocket: offers and answers', () => {
   });
 });
 
+/** A throwaway self-signed certificate for 127.0.0.1 in `dir`, or null without openssl. */
+function makeCert(dir: string): { cert: string; key: string } | null {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const r = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  return r.status === 0 ? { cert, key } : null;
+}
+
 test('wss on the dedicated port with websocket.tls', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-wss-'));
   try {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    const r = spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-    ]);
-    if (r.status !== 0) {
+    const pem = makeCert(dir);
+    if (pem === null) {
       t.skip('openssl is needed to make a test certificate');
       return;
     }
+    const { cert, key } = pem;
     const tracker = await start({ websocket: { tls: { cert, key } } });
     try {
       const url = `wss://127.0.0.1:${tracker.wsAddresses[0]!.port}/announce`;
@@ -154,6 +161,39 @@ test('wss on the dedicated port with websocket.tls', async (t) => {
       assert.deepEqual([reply.complete, reply.incomplete], [1, 0]);
       a.close();
       await assert.rejects(WsPeer.connect(url.replace('wss:', 'ws:')));
+    } finally {
+      await tracker.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('wss on the HTTPS tracker listener (listen.https + tls)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-wss-'));
+  try {
+    const pem = makeCert(dir);
+    if (pem === null) {
+      t.skip('openssl is needed to make a test certificate');
+      return;
+    }
+    const tracker = await createTracker({
+      listen: { http: [], udp: [], https: ['127.0.0.1:0'] },
+      tls: pem,
+      log: { level: 'silent' },
+      websocket: { listen: [] },
+    });
+    try {
+      const url = `wss://127.0.0.1:${tracker.httpsAddresses[0]!.port}/announce`;
+      const a = await WsPeer.connect(url, { rejectUnauthorized: false });
+      const b = await WsPeer.connect(url, { rejectUnauthorized: false });
+      const ih = binId();
+      const first = await a.announceReply(ih, { left: 0 });
+      assert.deepEqual([first.complete, first.incomplete], [1, 0]);
+      const second = await b.announceReply(ih, { left: 100 });
+      assert.deepEqual([second.complete, second.incomplete], [1, 1]);
+      a.close();
+      b.close();
     } finally {
       await tracker.close();
     }
