@@ -140,6 +140,16 @@ export async function createTracker(
   let chain: HookChain | null = null;
   let priv: PrivateMode | null = null;
   let snapshotter: PeerSnapshotter | null = null;
+  /** A start that fails after this point closes what it had opened (no pool keeps it alive). */
+  const closeOpened = async (): Promise<void> => {
+    await Promise.allSettled(hookList.map(async (h) => h.close?.()));
+    await Promise.allSettled([
+      snapshotter?.close(),
+      stores.close(),
+      options.store?.close(),
+      priv?.close(),
+    ]);
+  };
   try {
     store ??= await stores.openPeerStore(a.peerLifetime, a.maxNumwant);
     // Peer snapshot (storage.snapshot): swarms put back before any socket listens.
@@ -191,13 +201,7 @@ export async function createTracker(
             log.error({ err, hook, code: 'SHOAL_E_HOOK' }, 'post-announce hook failed'),
           );
   } catch (err) {
-    await Promise.allSettled(hookList.map(async (h) => h.close?.()));
-    await Promise.allSettled([
-      snapshotter?.close(),
-      stores.close(),
-      options.store?.close(),
-      priv?.close(),
-    ]);
+    await closeOpened();
     throw err;
   }
   const peerStore = store;
@@ -213,8 +217,7 @@ export async function createTracker(
     try {
       fullScrape = new FullScrape(peerStore, config.scrape.full);
     } catch (err) {
-      await Promise.allSettled(hookList.map(async (h) => h.close?.()));
-      await Promise.allSettled([stores.close(), options.store?.close()]);
+      await closeOpened();
       throw new ConfigError(`scrape.full: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Tracker } from '../index.js';
+import { createTracker } from '../tracker.js';
+import { MemoryPeerStore } from '../store/memory/memory-peer-store.js';
 import { createTestSchema, pgSkipReason } from '../backend/postgres/pg-test-support.js';
 import type { TestSchema } from '../backend/postgres/pg-test-support.js';
 import type { Family } from './protocol-support/fixtures.js';
@@ -84,6 +86,40 @@ describe('private mode on PostgreSQL, end to end', { skip: skip ?? false }, () =
   after(async () => {
     await tracker?.close();
     await ts?.drop();
+  });
+
+  test('a start refused after the backend opened closes its connections', async () => {
+    const open = async (): Promise<number> => {
+      const [row] = await ts.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shoal'`;
+      return row!.n;
+    };
+    const before = await open();
+    const inner = new MemoryPeerStore({ peerLifetime: 2700, maxNumWant: 200 });
+    // A store that cannot list its swarms (as the redis driver): scrape.full refuses it after
+    // private mode has opened its pool and its LISTEN connection.
+    const store = Object.assign(Object.create(inner) as MemoryPeerStore, {
+      listSwarms: undefined,
+    });
+    await assert.rejects(
+      createTracker(
+        {
+          listen: { http: ['127.0.0.1:0'], udp: [] },
+          log: { level: 'silent' },
+          scrape: { full: { enabled: true } },
+          private: { enabled: true, backend: { driver: 'postgres', options: ts.options } },
+        },
+        { store },
+      ),
+      /scrape\.full/,
+    );
+    await inner.close();
+    let now = await open();
+    for (let i = 0; i < 100 && now > before; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      now = await open();
+    }
+    assert.equal(now, before, 'connections left open by the refused start');
   });
 
   test('the tracker exposes its backend and directory', async () => {
