@@ -5,7 +5,7 @@
  * connection paths (native addon and node:net) and on the dedicated WebSocket port.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { selfSignedCert } from '../test-support/self-signed-cert.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,34 +120,10 @@ describe('WebSocket: offers and answers', () => {
   });
 });
 
-/** A throwaway self-signed certificate for 127.0.0.1 in `dir`, or null without openssl. */
-function makeCert(dir: string): { cert: string; key: string } | null {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  const r = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-  ]);
-  return r.status === 0 ? { cert, key } : null;
-}
-
 test('wss on the dedicated port with websocket.tls', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-wss-'));
   try {
-    const pem = makeCert(dir);
+    const pem = selfSignedCert(dir);
     if (pem === null) {
       t.skip('openssl is needed to make a test certificate');
       return;
@@ -172,7 +148,7 @@ test('wss on the dedicated port with websocket.tls', async (t) => {
 test('wss on the HTTPS tracker listener (listen.https + tls)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-wss-'));
   try {
-    const pem = makeCert(dir);
+    const pem = selfSignedCert(dir);
     if (pem === null) {
       t.skip('openssl is needed to make a test certificate');
       return;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { selfSignedCert } from '../../test-support/self-signed-cert.js';
 import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,36 +89,6 @@ describe('full scrape', () => {
   });
 });
 
-/** A self-signed certificate for `cn` (openssl CLI). */
-function selfSigned(dir: string, name: string, cn: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${cn}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
-
 /** One GET over TLS; resolves with the raw reply and the server certificate's CN. */
 function httpsGet(port: number, target: string): Promise<{ text: string; cn: string }> {
   return new Promise((resolve, reject) => {
@@ -136,8 +106,9 @@ function httpsGet(port: number, target: string): Promise<{ text: string; cn: str
 describe('https listener', () => {
   test('serves announces over TLS and reloads the certificate on reload (SIGHUP)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shoal-tls-'));
-    const one = selfSigned(dir, 'one', 'shoal-one');
-    const two = selfSigned(dir, 'two', 'shoal-two');
+    const one = selfSignedCert(dir, 'one', 'shoal-one');
+    const two = selfSignedCert(dir, 'two', 'shoal-two');
+    assert.ok(one !== null && two !== null, 'openssl is needed to make the test certificates');
     const t = await createTracker({
       listen: { http: [], udp: [], https: ['127.0.0.1:0'] },
       tls: { cert: join(dir, 'live.crt'), key: join(dir, 'live.key') },
