@@ -20,7 +20,7 @@ import { parseAnnounceQuery, parseScrapeQuery } from './query.js';
 import { openNativeTcp } from './native-tcp.js';
 import type { NativeTcpServer } from './native-tcp.js';
 import { parseHeaderLines } from './upgrade-handler.js';
-import type { UpgradeHandler } from './upgrade-handler.js';
+import type { AdoptedStream, UpgradeHandler, UpgradeRequest } from './upgrade-handler.js';
 import { NativeWire, NetWire } from './wire.js';
 import type { Wire } from './wire.js';
 import { ErrorLog } from '../../log/error-log.js';
@@ -99,6 +99,8 @@ class Conn {
   paused = false;
   /** The last reply is written and the socket is closing: later bytes are ignored. */
   ended = false;
+  /** An upgraded native connection's new owner (WebSocket): it gets every later byte. */
+  stream: AdoptedStream | null = null;
 
   constructor(wire: Wire, addr: ClientAddress, viaProxy: boolean, now: number) {
     this.wire = wire;
@@ -233,6 +235,10 @@ export class HttpFrontend {
 
   private onClosed(conn: Conn): void {
     if (conn.wire instanceof NativeWire) conn.wire.closed = true;
+    if (conn.stream !== null) {
+      conn.stream.onClose();
+      return;
+    }
     this.conns.delete(conn);
     if (this.drained !== null && this.conns.size === 0) this.drained();
   }
@@ -312,6 +318,10 @@ export class HttpFrontend {
   }
 
   private onData(conn: Conn, chunk: Buffer): void {
+    if (conn.stream !== null) {
+      conn.stream.onData(chunk);
+      return;
+    }
     if (conn.ended) return; // the last reply is written; ignore the rest
     conn.lastActive = Date.now();
     const data = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
@@ -482,8 +492,10 @@ export class HttpFrontend {
   }
 
   /**
-   * Gives the connection to the upgrade handler: the socket itself on the net path, a net.Socket
-   * around the detached file descriptor on the native path. This frontend forgets it.
+   * Gives the connection to the upgrade handler: the socket itself on the net path; on the
+   * native path the connection stays where it is when the handler can adopt it (its bytes and
+   * close are passed on), else a net.Socket around the detached file descriptor. This frontend
+   * forgets it (no HTTP timeouts, not waited for at close).
    */
   private upgrade(
     handler: UpgradeHandler,
@@ -500,8 +512,11 @@ export class HttpFrontend {
       url: data.toString('latin1', targetStart, targetEnd),
       headers: parseHeaderLines(data, headersStart, end),
     };
-    const head = Buffer.from(data.subarray(end + 4)); // bytes after the head (a copy)
     const wire = conn.wire;
+    if (wire instanceof NativeWire && handler.adopt !== undefined) {
+      return this.adopt(handler, conn, wire, req, data.subarray(end + 4), addr);
+    }
+    const head = Buffer.from(data.subarray(end + 4)); // bytes after the head (a copy)
     let socket: net.Socket;
     if (wire instanceof NetWire) {
       socket = wire.socket;
@@ -523,6 +538,27 @@ export class HttpFrontend {
     } catch (err) {
       this.errors.report(err, 'websocket upgrade failed');
       socket.destroy();
+    }
+    return CLOSED;
+  }
+
+  private adopt(
+    handler: UpgradeHandler,
+    conn: Conn,
+    wire: NativeWire,
+    req: UpgradeRequest,
+    head: Buffer,
+    addr: ClientAddress,
+  ): number {
+    this.conns.delete(conn);
+    if (this.drained !== null && this.conns.size === 0) this.drained();
+    conn.ended = true;
+    conn.pending = null;
+    try {
+      conn.stream = handler.adopt!(req, wire, head, addr);
+    } catch (err) {
+      this.errors.report(err, 'websocket upgrade failed');
+      wire.destroy();
     }
     return CLOSED;
   }

@@ -23,6 +23,38 @@ export interface UpgradeHandler {
    * address (after trusted proxy headers).
    */
   upgrade(req: UpgradeRequest, socket: net.Socket, head: Buffer, addr: ClientAddress): void;
+  /**
+   * Optional, for connections of the native TCP path: takes the connection where it is (no file
+   * descriptor handover, no net.Socket). The handler writes its handshake reply (or refusal)
+   * through `link`, and returns the receiver of the connection's later bytes and of its close,
+   * or null when it refused (after writing the refusal and ending `link`). `head` is a view
+   * valid only during the call.
+   */
+  adopt?(
+    req: UpgradeRequest,
+    link: NativeLink,
+    head: Buffer,
+    addr: ClientAddress,
+  ): AdoptedStream | null;
+}
+
+/** An adopted native connection, as its new owner sees it. */
+export interface NativeLink {
+  /** Queues bytes (copied at once); ignored once the connection is gone. */
+  write(data: Buffer): void;
+  /** Closes once everything queued is written. */
+  end(): void;
+  /** Closes now. */
+  destroy(): void;
+  /** Bytes queued and not yet written. */
+  pending(): number;
+}
+
+/** Receives an adopted connection's bytes and its close (exactly once). */
+export interface AdoptedStream {
+  /** Bytes read; `data` is a view of reused memory valid only during the call. */
+  onData(data: Buffer): void;
+  onClose(): void;
 }
 
 /** Parses header lines `data[start..end)` (CRLF separated) into lower-case names. */

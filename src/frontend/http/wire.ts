@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import type { NativeLink } from './upgrade-handler.js';
 
 /**
  * One client connection as the HTTP frontend sees it: bytes out, close after flush, close now.
@@ -62,12 +63,13 @@ export interface NativeConnections {
   write(id: number, data: Buffer): boolean;
   end(id: number): void;
   destroy(id: number): void;
+  pending(id: number): number;
   /** Hands the connection's file descriptor over (see NativeTcpServer.detach). */
   detach(id: number): number;
 }
 
 /** A connection of the native accept/read/write path. */
-export class NativeWire implements Wire {
+export class NativeWire implements Wire, NativeLink {
   readonly ephemeral = true;
   /** Set by the frontend when the native side reports the connection closed. */
   closed = false;
@@ -91,6 +93,11 @@ export class NativeWire implements Wire {
 
   get destroyed(): boolean {
     return this.closed;
+  }
+
+  /** Bytes queued and not yet written (an adopted WebSocket's bufferedAmount). */
+  pending(): number {
+    return this.closed ? 0 : this.server.pending(this.id);
   }
 
   /** A duplicate fd the caller owns (the native side forgets the connection), or -1. */

@@ -1,6 +1,6 @@
-import type { WebSocket } from 'ws';
 import type { Family } from '../../bittorrent/address.js';
 import type { WsPeer, WsPeerOwner } from './ws-swarms.js';
+import type { WsSocket } from './ws-socket.js';
 
 /** Offers a browser received and has not answered yet, at most this many (oldest dropped). */
 export const MAX_PENDING_OFFERS = 256;
@@ -11,7 +11,7 @@ export const MAX_PENDING_OFFERS = 256;
  * all connections share one shape.
  */
 export class WsConnection implements WsPeerOwner {
-  readonly socket: WebSocket;
+  readonly socket: WsSocket;
   /** Client address as 4 or 16 bytes, and the same with a zero port (the request's `peer`). */
   readonly ip: Buffer;
   readonly peer: Buffer;
@@ -33,7 +33,7 @@ export class WsConnection implements WsPeerOwner {
   closed = false;
 
   constructor(
-    socket: WebSocket,
+    socket: WsSocket,
     ip: Buffer,
     family: Family,
     passkey: string,

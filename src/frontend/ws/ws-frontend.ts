@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -25,7 +26,14 @@ import type { RequestMetrics } from '../../metrics/request-metrics.js';
 import type { SwarmLogic } from '../../middleware/swarm-logic.js';
 import { socketAddress } from '../http/client-address.js';
 import type { ClientAddress } from '../http/client-address.js';
-import type { UpgradeHandler, UpgradeRequest } from '../http/upgrade-handler.js';
+import type {
+  AdoptedStream,
+  NativeLink,
+  UpgradeHandler,
+  UpgradeRequest,
+} from '../http/upgrade-handler.js';
+import { NativeWsSocket } from './native-ws-socket.js';
+import type { WsMessageSink } from './native-ws-socket.js';
 import { WsConnection } from './ws-connection.js';
 import { parseWsMessage, WsBadMessage } from './ws-message.js';
 import type { WsAnnounceMessage, WsScrapeMessage } from './ws-message.js';
@@ -70,6 +78,16 @@ const UPGRADE_REFUSED =
 const UPGRADE_NOT_FOUND =
   'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 
+const UPGRADE_BAD = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
+const UPGRADE_VERSION =
+  'HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
+/** RFC 6455 4.2.2: the GUID appended to the client's key for Sec-WebSocket-Accept. */
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** A Sec-WebSocket-Key: 16 bytes in base64. */
+const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
 type ShoalSocket = WebSocket & { shoalConn?: WsConnection; shoalFrontend?: WsFrontend };
 
 // Listeners shared by every socket (EventEmitter calls them with `this` = the socket): no
@@ -100,7 +118,7 @@ function onSocketError(this: ShoalSocket): void {
  * Connections arrive by upgrade on the HTTP port (UpgradeHandler) or on a dedicated port
  * (`listen`, with TLS for wss). One timer serves idle timeouts and pings for all of them.
  */
-export class WsFrontend implements UpgradeHandler {
+export class WsFrontend implements UpgradeHandler, WsMessageSink<WsConnection> {
   readonly swarms = new WsSwarms<WsConnection>();
   private readonly logic: SwarmLogic;
   private readonly cfg: WsFrontendConfig;
@@ -140,7 +158,10 @@ export class WsFrontend implements UpgradeHandler {
       perMessageDeflate: false,
     });
     logic.setExtraCounts(this.swarms);
-    const tick = Math.max(1000, (cfg.idleTimeout * 1000) / 2);
+    // A quarter of the timeout: a socket gets its ping between half and three quarters of the
+    // timeout of silence, with time to answer. (A tick of half the timeout could find it quiet
+    // for just under half, then for just over the whole: closed without a ping.)
+    const tick = Math.max(500, (cfg.idleTimeout * 1000) / 4);
     this.timer = setInterval(() => this.checkIdle(), tick);
     this.timer.unref();
   }
@@ -165,6 +186,63 @@ export class WsFrontend implements UpgradeHandler {
     this.wss.handleUpgrade(req as unknown as http.IncomingMessage, socket, head, (ws) =>
       this.onOpen(ws, addr, passkey),
     );
+  }
+
+  /**
+   * Takes a connection of the native TCP path where it is: the handshake is answered here and
+   * its frames are handled by NativeWsSocket (no net.Socket, no `ws`).
+   */
+  adopt(
+    req: UpgradeRequest,
+    link: NativeLink,
+    head: Buffer,
+    addr: ClientAddress,
+  ): AdoptedStream | null {
+    const refuse = (reply: string): null => {
+      link.write(Buffer.from(reply, 'latin1'));
+      link.end();
+      return null;
+    };
+    const q = req.url.indexOf('?');
+    const passkey = wsPasskey(q < 0 ? req.url : req.url.slice(0, q));
+    if (passkey === null) return refuse(UPGRADE_NOT_FOUND);
+    const key = req.headers['sec-websocket-key'];
+    if (req.method !== 'GET' || key === undefined || !WS_KEY.test(key)) {
+      return refuse(UPGRADE_BAD);
+    }
+    if (req.headers['sec-websocket-version'] !== '13') return refuse(UPGRADE_VERSION);
+    if (this.closing || this.conns.size >= this.cfg.maxConnections) {
+      return refuse(UPGRADE_REFUSED);
+    }
+    const accept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
+    // No subprotocol or extension is negotiated: WebTorrent uses neither.
+    link.write(
+      Buffer.from(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        'latin1',
+      ),
+    );
+    const socket = new NativeWsSocket<WsConnection>(link, this, this.cfg.maxMessageBytes);
+    const conn = new WsConnection(
+      socket,
+      addr.ip,
+      addr.family,
+      passkey,
+      this.cfg.rateBurst,
+      Date.now(),
+    );
+    socket.conn = conn;
+    this.conns.add(conn);
+    if (head.length > 0) socket.onData(head);
+    return socket;
+  }
+
+  /** A pong from a browser (native path). */
+  onPong(conn: WsConnection): void {
+    conn.lastSeen = Date.now();
   }
 
   private onOpen(ws: ShoalSocket, addr: ClientAddress, passkey: string): void {
