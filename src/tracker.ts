@@ -257,6 +257,7 @@ export async function createTracker(
       metrics: requests,
       fullScrape,
       passkeyPaths: privateMode !== null,
+      maxUpgraded: config.websocket.enabled ? config.websocket.maxConnections : 0,
     },
     log,
   );

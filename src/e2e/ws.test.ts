@@ -454,6 +454,38 @@ describe('WebSocket: caps', () => {
     }
   });
 
+  for (const native of [true, false]) {
+    const mode = native ? 'native' : 'net';
+    test(
+      `browsers on the HTTP port count toward websocket.maxConnections, not http.maxConnections (${mode})`,
+      { skip: native && !nativeTcpAvailable() },
+      async () => {
+        const t = await start({
+          http: { native, maxConnections: 2 },
+          websocket: { maxConnections: 4 },
+        });
+        const peers: WsPeer[] = [];
+        try {
+          assert.equal(t.httpIo, mode);
+          for (let i = 0; i < 4; i++) peers.push(await WsPeer.connect(httpUrl(t)));
+          await assert.rejects(WsPeer.connect(httpUrl(t)), /HTTP 503/);
+          // Both HTTP connections are still there for trackers' plain clients.
+          const port = t.httpAddresses[0]!.port;
+          const [r1, r2] = await Promise.all([
+            httpGet(port, 4, '/scrape'),
+            httpGet(port, 4, '/scrape'),
+          ]);
+          assert.match(failureReason(r1), /full scrape/);
+          assert.match(failureReason(r2), /full scrape/);
+          for (const p of peers) assert.ok((await p.announceReply(binId())).interval);
+        } finally {
+          for (const p of peers) p.close();
+          await t.close();
+        }
+      },
+    );
+  }
+
   test('rate limit: told to slow down, then closed', async () => {
     const t = await start({ websocket: { rateLimit: { perSecond: 0.01, burst: 3 } } });
     try {

@@ -38,8 +38,14 @@ import type { FullScrape, FullScrapeResult } from './full-scrape.js';
 import tls from 'node:tls';
 
 export interface HttpFrontendConfig {
-  /** Open connections at most; more are closed on accept. */
+  /** Open HTTP connections at most; more are closed on accept. */
   maxConnections: number;
+  /**
+   * Further connections a listener holds for upgraded ones (WebSocket, which keeps its own
+   * cap): the listeners' limit is the sum, so browsers never crowd out HTTP clients and the
+   * HTTP cap never turns browsers away. Default 0.
+   */
+  maxUpgraded?: number;
   /** Largest request line plus headers, in bytes. */
   maxRequestBytes: number;
   /** Seconds a client may take to send a complete request head once it started one. */
@@ -194,7 +200,7 @@ export class HttpFrontend {
         port,
         family,
         backlog: 4096,
-        maxConnections: this.cfg.maxConnections,
+        maxConnections: this.cfg.maxConnections + (this.cfg.maxUpgraded ?? 0),
         handlers: {
           onOpen: (id, ip, fam, _port) => this.onNativeOpen(server!, id, ip, fam),
           onData: (state, data) => {
@@ -223,7 +229,7 @@ export class HttpFrontend {
     family: 4 | 6,
   ): Conn | null {
     const wire = new NativeWire(server, id);
-    if (this.closing) {
+    if (this.closing || this.conns.size >= this.cfg.maxConnections) {
       wire.destroy();
       return null;
     }
@@ -246,8 +252,9 @@ export class HttpFrontend {
   private listenNet(host: string, port: number, ipv6Only: boolean): Promise<AddressInfo> {
     // No TCP_NODELAY: every reply is one corked write, so Nagle never holds one back, and the
     // setsockopt costs ~10% of a `Connection: close` request (measured with bench/run.js).
+    // No server.maxConnections: it would count upgraded sockets until their close completes;
+    // onConnection caps HTTP connections and the WebSocket frontend caps upgraded ones.
     const server = net.createServer((s) => this.onConnection(s));
-    server.maxConnections = this.cfg.maxConnections;
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -270,7 +277,6 @@ export class HttpFrontend {
     secure: tls.SecureContextOptions,
   ): Promise<AddressInfo> {
     const server = tls.createServer(secure, (s) => this.onConnection(s));
-    server.maxConnections = this.cfg.maxConnections;
     // Handshake failures (scanners, expired client clocks) are the client's problem.
     server.on('tlsClientError', (_err, socket) => socket.destroy());
     this.servers.push(server);
@@ -305,7 +311,7 @@ export class HttpFrontend {
 
   private onConnection(socket: net.Socket): void {
     const addr = socketAddress(socket.remoteAddress);
-    if (addr === null || this.closing) {
+    if (addr === null || this.closing || this.conns.size >= this.cfg.maxConnections) {
       socket.destroy();
       return;
     }
