@@ -409,14 +409,10 @@ export class WsFrontend implements UpgradeHandler, WsMessageSink<WsConnection> {
     res.complete = counts.complete;
     res.incomplete = counts.incomplete;
     res.downloaded = counts.downloaded;
+    // Built as text (the same bytes JSON.stringify would give for this object, in this order).
+    const ih = peer === undefined ? JSON.stringify(msg.infoHash) : peer.swarm.keyJson;
     conn.socket.send(
-      JSON.stringify({
-        action: 'announce',
-        interval: res.interval,
-        info_hash: msg.infoHash,
-        complete: res.complete,
-        incomplete: res.incomplete,
-      }),
+      `{"action":"announce","interval":${res.interval},"info_hash":${ih},"complete":${res.complete},"incomplete":${res.incomplete}}`,
     );
     if (peer !== undefined && msg.offers.length > 0 && peer.swarm.byId.get(peer.peerId) === peer) {
       this.forwardOffers(peer, msg);
@@ -430,7 +426,7 @@ export class WsFrontend implements UpgradeHandler, WsMessageSink<WsConnection> {
     const n = this.swarms.pickOthers(from, msg.offers.length, picked);
     if (n > 0) {
       // The part every forwarded offer shares, serialised once.
-      const tail = `,"peer_id":${JSON.stringify(msg.peerId)},"info_hash":${JSON.stringify(msg.infoHash)}}`;
+      const tail = `,"peer_id":${JSON.stringify(msg.peerId)},"info_hash":${from.swarm.keyJson}}`;
       for (let i = 0; i < n; i++) {
         const to = picked[i]!;
         const offer = msg.offers[i]!;

@@ -33,9 +33,12 @@ export class WsSwarm<C extends WsPeerOwner = WsPeerOwner> {
   readonly peers: WsPeer<C>[] = [];
   readonly byId = new Map<string, WsPeer<C>>();
   seeders = 0;
+  /** `key` as a JSON string literal, made once: every reply and forwarded offer carries it. */
+  readonly keyJson: string;
 
   constructor(key: string) {
     this.key = key;
+    this.keyJson = JSON.stringify(key);
   }
 }
 
