@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { SDP } from './wsload/sdp.mjs';
 
 const HELP = `usage: npm run bench:ws -- [options]
   --targets LIST     shoal, shoal-ws-port (dedicated port), bittorrent-tracker (bt)
@@ -59,17 +60,6 @@ function parse(argv) {
 
 const bin = () => randomBytes(20).toString('latin1');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-// A realistic non-trickle WebRTC offer (~500 bytes).
-const SDP = {
-  type: 'offer',
-  sdp:
-    'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n' +
-    'a=msid-semantic: WMS\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n' +
-    'c=IN IP4 0.0.0.0\r\na=candidate:1 1 udp 2113937151 127.0.0.1 54321 typ host\r\n' +
-    'a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=ice-options:trickle\r\n' +
-    'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n' +
-    'a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n',
-};
 
 function cpuSeconds(pid) {
   try {
