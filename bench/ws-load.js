@@ -28,6 +28,8 @@ const HELP = `usage: npm run bench:ws -- [options]
   --duration D       seconds measured (after 2 s of warm-up)        [10]
   --generator c|js   c: build/wsload (built from bench/wsload/wsload.c with cc when missing
                      or stale; falls back to js without cc); js: this process   [c]
+  --spin             wsload polls without sleeping during the run, so the tracker does not
+                     pay for waking it on loopback (see bench/README.md)
   --pin              tracker on CPU 0, generator on CPU 1 (taskset)`;
 
 function parse(argv) {
@@ -39,6 +41,7 @@ function parse(argv) {
     offers: 5,
     duration: 10,
     generator: 'c',
+    spin: false,
     pin: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -58,6 +61,7 @@ function parse(argv) {
     else if (a === '--offers') o.offers = Number(v());
     else if (a === '--duration') o.duration = Number(v());
     else if (a === '--generator') o.generator = v();
+    else if (a === '--spin') o.spin = true;
     else if (a === '--pin') o.pin = true;
     else throw new Error(`unknown option ${a}\n${HELP}`);
   }
@@ -279,6 +283,7 @@ async function loadJs(port, t, o) {
     forwarded,
     cpu,
     generatorCpu: (own.user + own.system) / 1e6 / secs,
+    generatorBusy: null, // wsload only
     failures: null, // the JS generator does not look for them
   };
 }
@@ -292,6 +297,7 @@ async function loadC(port, t, o) {
   const args = [
     ...['--port', port, '--connections', o.connections, '--swarms', o.swarms],
     ...['--active', o.active, '--offers', o.offers],
+    ...(o.spin ? ['--spin'] : []),
   ].map(String);
   const opts = { stdio: ['pipe', 'pipe', 'inherit'] };
   const child = o.pin
@@ -338,6 +344,7 @@ async function loadC(port, t, o) {
       forwarded: d.offersPerSec,
       cpu,
       generatorCpu: d.generatorCpu,
+      generatorBusy: d.generatorBusy,
       failures: c.failures + d.failures,
     };
   } finally {
@@ -381,6 +388,7 @@ async function runTarget(name, o) {
     offersForwardedPerSec: Math.round(r.forwarded),
     trackerCpu: Number(r.cpu.toFixed(2)),
     generatorCpu: Number(r.generatorCpu.toFixed(2)),
+    generatorBusy: r.generatorBusy === null ? null : Number(r.generatorBusy.toFixed(2)),
     failures: r.failures,
   };
 }
@@ -397,8 +405,9 @@ if (o.generator === 'c') {
     o.generator = 'js';
   }
 }
+if (o.spin && o.generator !== 'c') console.error('ws-load: --spin applies to wsload only');
 console.error(
-  `ws-load: ${o.connections} connections in ${o.swarms} swarms, ${o.active} active with ${o.offers} offers, ${o.duration} s, ${o.generator} generator`,
+  `ws-load: ${o.connections} connections in ${o.swarms} swarms, ${o.active} active with ${o.offers} offers, ${o.duration} s, ${o.generator} generator${o.spin ? ' (spinning)' : ''}`,
 );
 const results = [];
 for (const name of o.targets) {

@@ -8,7 +8,8 @@
 //   - replies sent as 7-, 16- and 64-bit lengths, fragmented, split across TCP writes, with
 //     pings in between, failure replies, refused upgrades and a server close are all counted
 //     as they should be.
-// `node bench/wsload/check.mjs`: prints the findings, exits 1 on any problem. Takes ~3 s.
+// `node bench/wsload/check.mjs [--spin]`: prints the findings, exits 1 on any problem (the
+// arguments go to wsload for the load run). Takes ~3 s.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
@@ -262,6 +263,7 @@ const args = [
   '--offers',
   OFFERS,
   '--trace',
+  ...process.argv.slice(2),
 ];
 const r = await run(args.map(String), (m, child) => {
   if (m.phase === 'connected') {

@@ -19,6 +19,12 @@
  * A server text message containing "interval" is a reply, one containing "failure reason" a
  * failure (both answer the announce in flight), and one containing "offer": a received offer.
  *
+ * On loopback the sender's send() delivers the data and wakes the receiver, so every reply a
+ * tracker sends to a sleeping generator also pays for waking it up, a cost the tracker would not
+ * have with clients on other machines. --spin polls epoll without sleeping during a run (the
+ * generator then uses its whole core: generatorCpu is ~1, and generatorBusy, the share of the
+ * measured time not spent in epoll_wait or in empty polls, tells whether it is the limit).
+ *
  * cc -O2 -Wall -Wextra -o wsload wsload.c
  */
 #define _GNU_SOURCE
@@ -228,15 +234,16 @@ static struct {
   const char *host, *path;
   int port;
   long connections, swarms, active, offers;
-  int seeded, trace;
+  int seeded, trace, spin;
   uint64_t seed;
 } opt = {.host = "127.0.0.1", .path = "/announce", .port = -1, .connections = -1,
          .swarms = -1, .active = -1, .offers = -1};
 
 static void usage(FILE *f) {
   fputs("usage: wsload --port P [--host 127.0.0.1] [--path /announce] --connections N\n"
-        "              --swarms S --active A --offers K [--seed X] [--trace]\n"
+        "              --swarms S --active A --offers K [--seed X] [--spin] [--trace]\n"
         "  stdin: `go W D` (W s warm-up, D s measured), `quit`; stdout: one JSON line a phase\n"
+        "  --spin polls epoll without sleeping during a run (see the header comment)\n"
         "  --trace prints each connection's info_hash and peer_id (hex) to stderr\n",
         f);
 }
@@ -261,6 +268,10 @@ static void parse_args(int argc, char **argv) {
     }
     if (!strcmp(a, "--trace")) {
       opt.trace = 1;
+      continue;
+    }
+    if (!strcmp(a, "--spin")) {
+      opt.spin = 1;
       continue;
     }
     if (i + 1 >= argc) {
@@ -703,6 +714,7 @@ static struct {
   double warm_end, end, t0, cpu0;
   long replies0, offers0, failures0;
   int measuring;
+  double idle; /* seconds of the measured window spent waiting in epoll_wait */
 } run;
 
 static void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -797,6 +809,7 @@ static void run_timers(void) {
   if (phase != PH_RUNNING) return;
   if (!run.measuring && t >= run.warm_end) {
     run.measuring = 1;
+    run.idle = 0;
     run.t0 = t;
     run.cpu0 = cpu_s();
     run.replies0 = st.replies;
@@ -815,9 +828,9 @@ static void run_timers(void) {
     }
     out_line("{\"phase\":\"done\",\"replies\":%ld,\"repliesPerSec\":%.0f,\"offersIn\":%ld,"
              "\"offersPerSec\":%.0f,\"failures\":%ld,\"seconds\":%.3f,\"stillOpen\":%ld,"
-             "\"generatorCpu\":%.3f}",
+             "\"generatorCpu\":%.3f,\"generatorBusy\":%.3f}",
              replies, replies / secs, offers, offers / secs, st.failures - run.failures0, secs,
-             open, cpu / secs);
+             open, cpu / secs, secs > run.idle ? 1 - run.idle / secs : 0);
     phase = PH_READY;
   }
 }
@@ -932,7 +945,9 @@ int main(int argc, char **argv) {
   t_connect0 = now_s();
   int64_t next_timeout_check = now_ms() + 1000;
   static struct epoll_event evs[1024];
+  double w0 = 0; /* when this loop turn (spinning) or epoll_wait (not) started */
   for (;;) {
+    if (run.measuring && opt.spin) w0 = now_s();
     if (phase == PH_CONNECTING) {
       while (st.started < opt.connections && st.inflight_connects < MAX_INFLIGHT_CONNECTS)
         start_conn(st.started);
@@ -947,7 +962,11 @@ int main(int argc, char **argv) {
       double due = (run.measuring ? run.end : run.warm_end) - now_s();
       timeout = due <= 0 ? 0 : (int)(due * 1000) + 1;
     }
-    int n = epoll_wait(ep, evs, 1024, timeout);
+    int spin = opt.spin && phase == PH_RUNNING;
+    if (!spin) w0 = now_s();
+    int n = epoll_wait(ep, evs, 1024, spin ? 0 : timeout);
+    /* Idle: asleep in epoll_wait, or (spinning) a whole loop turn whose poll found nothing. */
+    if (run.measuring && (!spin || n == 0)) run.idle += now_s() - (w0 > run.t0 ? w0 : run.t0);
     if (n < 0) {
       if (errno == EINTR) continue;
       die("epoll_wait: %s", strerror(errno));
