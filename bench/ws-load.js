@@ -405,7 +405,10 @@ if (o.generator === 'c') {
     o.generator = 'js';
   }
 }
-if (o.spin && o.generator !== 'c') console.error('ws-load: --spin applies to wsload only');
+if (o.spin && o.generator !== 'c') {
+  console.error('ws-load: --spin applies to wsload only');
+  o.spin = false;
+}
 console.error(
   `ws-load: ${o.connections} connections in ${o.swarms} swarms, ${o.active} active with ${o.offers} offers, ${o.duration} s, ${o.generator} generator${o.spin ? ' (spinning)' : ''}`,
 );
