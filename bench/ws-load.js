@@ -5,13 +5,18 @@
 //      of the tracker process (RSS and heap delta / N, after GC), and how many stay open;
 //   2. A of them announce back to back with K offers each (the tracker forwards the offers to
 //      other connections): replies per second, and tracker CPU seconds per second.
-// The tracker runs in its own process (bench/ws-target.js). With --pin the tracker runs on
-// CPU 0 and this generator on CPU 1 (taskset). Run on an idle machine for figures.
+// The tracker runs in its own process (bench/ws-target.js). The load comes from wsload
+// (bench/wsload/wsload.c, C and epoll, compiled to build/wsload on first use), or with
+// --generator js from this process (raw sockets, more CPU per message). With --pin the tracker
+// runs on CPU 0 and the generator on CPU 1 (taskset). Run on an idle machine for figures.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { buildWsload } from './wsload/build.mjs';
+import { SDP } from './wsload/sdp.mjs';
 
 const HELP = `usage: npm run bench:ws -- [options]
   --targets LIST     shoal, shoal-ws-port (dedicated port), bittorrent-tracker (bt)
@@ -21,6 +26,10 @@ const HELP = `usage: npm run bench:ws -- [options]
   --active A         connections announcing back to back            [200]
   --offers K         offers per announce                            [5]
   --duration D       seconds measured (after 2 s of warm-up)        [10]
+  --generator c|js   c: build/wsload (built from bench/wsload/wsload.c with cc when missing
+                     or stale; falls back to js without cc); js: this process   [c]
+  --spin             wsload polls without sleeping during the run, so the tracker does not
+                     pay for waking it on loopback (see bench/README.md)
   --pin              tracker on CPU 0, generator on CPU 1 (taskset)`;
 
 function parse(argv) {
@@ -31,6 +40,8 @@ function parse(argv) {
     active: 200,
     offers: 5,
     duration: 10,
+    generator: 'c',
+    spin: false,
     pin: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -49,27 +60,19 @@ function parse(argv) {
     else if (a === '--active') o.active = Number(v());
     else if (a === '--offers') o.offers = Number(v());
     else if (a === '--duration') o.duration = Number(v());
+    else if (a === '--generator') o.generator = v();
+    else if (a === '--spin') o.spin = true;
     else if (a === '--pin') o.pin = true;
     else throw new Error(`unknown option ${a}\n${HELP}`);
   }
   o.targets = o.targets.map((t) => (t === 'bt' ? 'bittorrent-tracker' : t));
   o.active = Math.min(o.active, o.connections);
+  if (o.generator !== 'c' && o.generator !== 'js') throw new Error('--generator: c or js');
   return o;
 }
 
 const bin = () => randomBytes(20).toString('latin1');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-// A realistic non-trickle WebRTC offer (~500 bytes).
-const SDP = {
-  type: 'offer',
-  sdp:
-    'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n' +
-    'a=msid-semantic: WMS\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n' +
-    'c=IN IP4 0.0.0.0\r\na=candidate:1 1 udp 2113937151 127.0.0.1 54321 typ host\r\n' +
-    'a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=ice-options:trickle\r\n' +
-    'a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n' +
-    'a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n',
-};
 
 function cpuSeconds(pid) {
   try {
@@ -224,11 +227,11 @@ class Conn {
   }
 }
 
-async function runTarget(name, o) {
-  const t = startTarget(name, o.pin);
-  const port = await t.port;
-  await sleep(300);
-  const mem0 = await t.mem();
+/**
+ * The load from this process (`--generator js`): connects, measures the tracker's memory
+ * (`mem1`), runs the announce loop and measures replies and tracker CPU over the same window.
+ */
+async function loadJs(port, t, o) {
   const hashes = Array.from({ length: o.swarms }, bin);
   const conns = [];
   const t0 = Date.now();
@@ -258,37 +261,135 @@ async function runTarget(name, o) {
   const r0 = count();
   const f0 = offersIn();
   const cpu0 = cpuSeconds(t.child.pid);
+  const own0 = process.cpuUsage();
   const s0 = Date.now();
   await sleep(o.duration * 1000);
   const secs = (Date.now() - s0) / 1000;
   const replies = (count() - r0) / secs;
   const forwarded = (offersIn() - f0) / secs;
   const cpu = (cpuSeconds(t.child.pid) - cpu0) / secs;
+  const own = process.cpuUsage(own0);
   for (const c of active) c.looping = false;
   const stillOpen = conns.filter((c) => !c.closed).length;
   const mem2 = await t.mem();
   for (const c of conns) c.socket.destroy();
-  t.child.send('close');
-  await new Promise((r) => {
-    t.child.once('exit', r);
-    setTimeout(() => {
-      t.child.kill('SIGKILL');
-      r();
-    }, 5000);
+  return {
+    held,
+    connectSeconds,
+    mem1,
+    mem2,
+    stillOpen,
+    replies,
+    forwarded,
+    cpu,
+    generatorCpu: (own.user + own.system) / 1e6 / secs,
+    generatorBusy: null, // wsload only
+    failures: null, // the JS generator does not look for them
+  };
+}
+
+/**
+ * The load from wsload (`--generator c`), same steps as loadJs: it reports the `connected`,
+ * `measuring` and `done` phases on stdout (one JSON object a line) and waits for `go W D` and
+ * `quit` on stdin.
+ */
+async function loadC(port, t, o) {
+  const args = [
+    ...['--port', port, '--connections', o.connections, '--swarms', o.swarms],
+    ...['--active', o.active, '--offers', o.offers],
+    ...(o.spin ? ['--spin'] : []),
+  ].map(String);
+  const opts = { stdio: ['pipe', 'pipe', 'inherit'] };
+  const child = o.pin
+    ? spawn('taskset', ['-c', '1', o.wsload, ...args], opts)
+    : spawn(o.wsload, args, opts);
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  const lines = [];
+  let waiting = null;
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    lines.push(JSON.parse(l));
+    waiting?.();
   });
+  child.stdin.on('error', () => {}); // wsload gone: reported by `next`
+  /** The next stdout line, which must be `phase`. */
+  const next = async (phase) => {
+    while (lines.length === 0) {
+      const code = await Promise.race([new Promise((r) => (waiting = r)), exited]);
+      if (lines.length === 0 && code !== undefined) {
+        throw new Error(`wsload exited (${code}) before the ${phase} phase`);
+      }
+    }
+    const m = lines.shift();
+    if (m.phase !== phase) throw new Error(`wsload: expected ${phase}, got ${JSON.stringify(m)}`);
+    return m;
+  };
+  try {
+    const c = await next('connected');
+    await sleep(500);
+    const mem1 = await t.mem();
+    child.stdin.write(`go 2 ${o.duration}\n`);
+    await next('measuring');
+    const cpu0 = cpuSeconds(t.child.pid);
+    const s0 = Date.now();
+    const d = await next('done');
+    const cpu = (cpuSeconds(t.child.pid) - cpu0) / ((Date.now() - s0) / 1000);
+    const mem2 = await t.mem();
+    return {
+      held: c.held,
+      connectSeconds: c.connectSeconds,
+      mem1,
+      mem2,
+      stillOpen: d.stillOpen,
+      replies: d.repliesPerSec,
+      forwarded: d.offersPerSec,
+      cpu,
+      generatorCpu: d.generatorCpu,
+      generatorBusy: d.generatorBusy,
+      failures: c.failures + d.failures,
+    };
+  } finally {
+    child.stdin.end('quit\n');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+async function runTarget(name, o) {
+  const t = startTarget(name, o.pin);
+  const port = await t.port;
+  await sleep(300);
+  const mem0 = await t.mem();
+  let r;
+  try {
+    r = o.generator === 'c' ? await loadC(port, t, o) : await loadJs(port, t, o);
+  } finally {
+    t.child.send('close');
+    await new Promise((resolve) => {
+      t.child.once('exit', resolve);
+      setTimeout(() => {
+        t.child.kill('SIGKILL');
+        resolve();
+      }, 5000);
+    });
+  }
   return {
     target: name,
+    generator: o.generator,
     connections: o.connections,
-    held,
-    stillOpenAfterLoad: stillOpen,
-    connectSeconds: Number(connectSeconds.toFixed(1)),
-    rssPerConnBytes: Math.round((mem1.rss - mem0.rss) / o.connections),
-    heapPerConnBytes: Math.round((mem1.heapUsed - mem0.heapUsed) / o.connections),
-    rssMiB: Math.round(mem1.rss / 2 ** 20),
-    rssAfterLoadMiB: Math.round(mem2.rss / 2 ** 20),
-    repliesPerSec: Math.round(replies),
-    offersForwardedPerSec: Math.round(forwarded),
-    trackerCpu: Number(cpu.toFixed(2)),
+    held: r.held,
+    stillOpenAfterLoad: r.stillOpen,
+    connectSeconds: Number(r.connectSeconds.toFixed(1)),
+    rssPerConnBytes: Math.round((r.mem1.rss - mem0.rss) / o.connections),
+    heapPerConnBytes: Math.round((r.mem1.heapUsed - mem0.heapUsed) / o.connections),
+    rssMiB: Math.round(r.mem1.rss / 2 ** 20),
+    rssAfterLoadMiB: Math.round(r.mem2.rss / 2 ** 20),
+    repliesPerSec: Math.round(r.replies),
+    offersForwardedPerSec: Math.round(r.forwarded),
+    trackerCpu: Number(r.cpu.toFixed(2)),
+    generatorCpu: Number(r.generatorCpu.toFixed(2)),
+    generatorBusy: r.generatorBusy === null ? null : Number(r.generatorBusy.toFixed(2)),
+    failures: r.failures,
   };
 }
 
@@ -297,8 +398,19 @@ if (o.pin && spawnSync('taskset', ['-pc', '1', String(process.pid)]).status !== 
   console.error('ws-load: taskset failed; running unpinned');
   o.pin = false;
 }
+if (o.generator === 'c') {
+  o.wsload = buildWsload();
+  if (o.wsload === null) {
+    console.error('ws-load: cannot build wsload; using the JS generator (--generator js)');
+    o.generator = 'js';
+  }
+}
+if (o.spin && o.generator !== 'c') {
+  console.error('ws-load: --spin applies to wsload only');
+  o.spin = false;
+}
 console.error(
-  `ws-load: ${o.connections} connections in ${o.swarms} swarms, ${o.active} active with ${o.offers} offers, ${o.duration} s`,
+  `ws-load: ${o.connections} connections in ${o.swarms} swarms, ${o.active} active with ${o.offers} offers, ${o.duration} s, ${o.generator} generator${o.spin ? ' (spinning)' : ''}`,
 );
 const results = [];
 for (const name of o.targets) {
