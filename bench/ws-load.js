@@ -16,10 +16,12 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { buildWsload } from './wsload/build.mjs';
+import { buildWsfloor } from './wsfloor/build.mjs';
 import { SDP } from './wsload/sdp.mjs';
 
 const HELP = `usage: npm run bench:ws -- [options]
-  --targets LIST     shoal, shoal-ws-port (dedicated port), bittorrent-tracker (bt)
+  --targets LIST     shoal, shoal-ws-port (dedicated port), bittorrent-tracker (bt),
+                     floor (build/wsfloor: the cheapest server doing the same work, in C)
                                                         [shoal,bittorrent-tracker]
   --connections N    open connections held                          [10000]
   --swarms S         swarms they announce into                      [100]
@@ -83,7 +85,33 @@ function cpuSeconds(pid) {
   }
 }
 
+/**
+ * The `floor` target: build/wsfloor (bench/wsfloor/wsfloor.c, built when stale), the cheapest
+ * server doing the load's essential work, for a lower bound on the tracker's cost. Same shape
+ * as a ws-target.js child: `mem` gives its VmRSS (heapUsed 0), `send('close')` is SIGTERM.
+ */
+function startFloor(pin) {
+  const bin = buildWsfloor();
+  if (bin === null) throw new Error('floor: cannot build build/wsfloor');
+  const opts = { stdio: ['ignore', 'pipe', 'inherit'] };
+  const child = pin
+    ? spawn('taskset', ['-c', '0', bin, '--port', '0'], opts)
+    : spawn(bin, ['--port', '0'], opts);
+  child.send = (m) => m === 'close' && child.kill('SIGTERM');
+  const mem = async () => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    return { rss: Number(m?.[1] ?? NaN) * 1024, heapUsed: 0 };
+  };
+  const port = new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`floor exited (${code})`)));
+    createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l).port));
+  });
+  return { child, port, mem };
+}
+
 function startTarget(name, pin) {
+  if (name === 'floor') return startFloor(pin);
   const script = fileURLToPath(new URL('./ws-target.js', import.meta.url));
   // WS_TARGET_NODE_ARGS: extra node flags for the tracker process (e.g. --cpu-prof).
   const extra = (process.env.WS_TARGET_NODE_ARGS ?? '').split(' ').filter(Boolean);
