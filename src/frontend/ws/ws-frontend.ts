@@ -434,7 +434,7 @@ export class WsFrontend implements UpgradeHandler, WsMessageSink<WsConnection> {
         if (socket.bufferedAmount > MAX_BUFFERED) continue;
         to.conn.rememberOffer(offer.offerId, from);
         socket.send(
-          `{"action":"announce","offer":${JSON.stringify(offer.offer)},"offer_id":${JSON.stringify(offer.offerId)}${tail}`,
+          `{"action":"announce","offer":${offer.offerJson},"offer_id":${JSON.stringify(offer.offerId)}${tail}`,
         );
       }
     }

@@ -1,10 +1,13 @@
 import type { AnnounceEvent } from '../../bittorrent/event.js';
 import { EVENT_NONE, parseEventName } from '../../bittorrent/event.js';
+import { offerValueSpans } from './json-spans.js';
 
 /** One WebRTC offer a browser sends with its announce, for the tracker to forward. */
 export interface WsOffer {
-  /** The SDP object, forwarded as is. */
+  /** The SDP object. */
   offer: object;
+  /** The same as JSON text, forwarded as is: the message's own text where it could be found. */
+  offerJson: string;
   /** 20-character binary string the answer will carry back. */
   offerId: string;
 }
@@ -79,12 +82,19 @@ export function parseWsMessage(
     return new WsBadMessage('invalid JSON', undefined, undefined);
   }
   if (!isPlainObject(m)) return new WsBadMessage('expected a JSON object', undefined, undefined);
-  if (m.action === 'announce') return parseAnnounce(m, maxOffers);
+  if (m.action === 'announce') return parseAnnounce(m, maxOffers, text);
   if (m.action === 'scrape') return parseScrape(m, maxScrapeHashes);
   return new WsBadMessage('invalid action', undefined, undefined);
 }
 
-function parseAnnounce(m: Record<string, unknown>, maxOffers: number): WsMessage | WsBadMessage {
+/** Reused by parseAnnounce: offer value spans. */
+const SPANS: number[] = [];
+
+function parseAnnounce(
+  m: Record<string, unknown>,
+  maxOffers: number,
+  text: string,
+): WsMessage | WsBadMessage {
   const infoHash = m.info_hash;
   if (!isBinary20(infoHash)) return new WsBadMessage('invalid info_hash', undefined, 'announce');
   const bad = (reason: string): WsBadMessage => new WsBadMessage(reason, infoHash, 'announce');
@@ -142,7 +152,16 @@ function parseAnnounce(m: Record<string, unknown>, maxOffers: number): WsMessage
       if (!isPlainObject(o) || !isPlainObject(o.offer) || !isBinary20(o.offer_id)) {
         return bad('invalid offers');
       }
-      msg.offers.push({ offer: o.offer, offerId: o.offer_id });
+      msg.offers.push({ offer: o.offer, offerJson: '', offerId: o.offer_id });
+    }
+    if (n > 0) {
+      const raw = offerValueSpans(text, n, SPANS);
+      for (let i = 0; i < n; i++) {
+        const offer = msg.offers[i]!;
+        offer.offerJson = raw
+          ? text.slice(SPANS[2 * i]!, SPANS[2 * i + 1]!)
+          : JSON.stringify(offer.offer);
+      }
     }
   }
   return msg;
