@@ -32,6 +32,8 @@ const HELP = `usage: npm run bench:ws -- [options]
                      or stale; falls back to js without cc); js: this process   [c]
   --spin             wsload polls without sleeping during the run, so the tracker does not
                      pay for waking it on loopback (see bench/README.md)
+  --repeat R         rounds over all targets; the table shows each target's median round
+                     (by replies/s) and the replies/s of every round             [1]
   --pin              tracker on CPU 0, generator on CPU 1 (taskset)`;
 
 function parse(argv) {
@@ -42,6 +44,7 @@ function parse(argv) {
     active: 200,
     offers: 5,
     duration: 10,
+    repeat: 1,
     generator: 'c',
     spin: false,
     pin: false,
@@ -62,6 +65,7 @@ function parse(argv) {
     else if (a === '--active') o.active = Number(v());
     else if (a === '--offers') o.offers = Number(v());
     else if (a === '--duration') o.duration = Number(v());
+    else if (a === '--repeat') o.repeat = Math.max(1, Math.floor(Number(v())) || 1);
     else if (a === '--generator') o.generator = v();
     else if (a === '--spin') o.spin = true;
     else if (a === '--pin') o.pin = true;
@@ -440,13 +444,29 @@ if (o.spin && o.generator !== 'c') {
 console.error(
   `ws-load: ${o.connections} connections in ${o.swarms} swarms, ${o.active} active with ${o.offers} offers, ${o.duration} s, ${o.generator} generator${o.spin ? ' (spinning)' : ''}`,
 );
-const results = [];
-for (const name of o.targets) {
-  console.error(`ws-load: ${name} ...`);
-  const r = await runTarget(name, o);
-  console.error(JSON.stringify(r));
-  results.push(r);
+// Rounds alternate the targets (A B C, A B C, ...) so slow drifts of the machine hit them alike.
+const rounds = new Map(o.targets.map((t) => [t, []]));
+for (let round = 1; round <= o.repeat; round++) {
+  for (const name of o.targets) {
+    console.error(`ws-load: ${name} ...${o.repeat > 1 ? ` (round ${round}/${o.repeat})` : ''}`);
+    const r = await runTarget(name, o);
+    console.error(JSON.stringify(r));
+    rounds.get(name).push(r);
+  }
 }
+const results = o.targets.map((name) => {
+  const runs = [...rounds.get(name)].sort((a, b) => a.repliesPerSec - b.repliesPerSec);
+  const median = runs[Math.floor((runs.length - 1) / 2)];
+  return o.repeat > 1
+    ? {
+        ...median,
+        runs: rounds
+          .get(name)
+          .map((r) => r.repliesPerSec)
+          .join(' / '),
+      }
+    : median;
+});
 console.table(results);
 const shoal = results.find((r) => r.target.startsWith('shoal'));
 const bt = results.find((r) => r.target === 'bittorrent-tracker');
