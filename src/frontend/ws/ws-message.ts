@@ -159,7 +159,7 @@ function parseAnnounce(
       for (let i = 0; i < n; i++) {
         const offer = msg.offers[i]!;
         offer.offerJson = raw
-          ? text.slice(SPANS[2 * i]!, SPANS[2 * i + 1]!)
+          ? text.slice(SPANS[2 * i], SPANS[2 * i + 1])
           : JSON.stringify(offer.offer);
       }
     }
