@@ -33,6 +33,7 @@ import {
   urlDataOption,
 } from './protocol-support/raw-udp.js';
 import { announce as httpAnnounce, bytesField } from './protocol-support/raw-http.js';
+import { mulberry32 } from '../test-support/mulberry32.js';
 
 function peersOf(r: AnnounceReply, family: Family): string[] {
   return compactPeers(r.peerBytes, family).sort();
@@ -40,18 +41,6 @@ function peersOf(r: AnnounceReply, family: Family): string[] {
 
 function peer(infoHash: Buffer, extra: Partial<UdpAnnounce> = {}): UdpAnnounce {
   return { infoHash, peerId: randomId(), port: peerPort(), ...extra };
-}
-
-/** A deterministic PRNG (mulberry32) so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('UDP end to end (raw BEP 15 packets)', () => {
@@ -326,7 +315,7 @@ describe('UDP end to end (raw BEP 15 packets)', () => {
     }
 
     test('random garbage: never a reply larger than the packet, tracker keeps working', async () => {
-      const rand = prng(0x5ca1ab1e);
+      const rand = mulberry32(0x5ca1ab1e);
       for (const family of FAMILIES) {
         const c = conn(family);
         // Transaction id -> length of every packet the tracker should answer (16 bytes or more,

@@ -3,6 +3,7 @@
  * peers, each a list of steps (announces with cumulative counters, or pauses) made from a seeded
  * random generator, so a failing run can be replayed with its seed.
  */
+import { mulberry32 } from '../../test-support/mulberry32.js';
 
 /** A torrent of the load test; `hybrid` ones have a v2 hash announced too. */
 export interface LoadTorrent {
@@ -77,18 +78,6 @@ export interface LoadPeer {
 /** The round (0-based) in which stop-and-start peers send `stopped`; they start at +3. */
 export const STOP_ROUND = 9;
 
-/** mulberry32: a small seeded generator (the same seed gives the same script). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `peers` simulated peers over `users` users and LOAD_TORRENTS, grouped by `g = floor(i / 10)`:
  * - g % 5 = 1: `stopped` in round STOP_ROUND, two rounds away, then `started` again (odd g with
@@ -100,7 +89,7 @@ export function seededRandom(seed: number): () => number {
  * Leechers send `completed` on the announce that brings `left` to 0.
  */
 export function makeLoadPeers(seed: number, users: number, peers: number): LoadPeer[] {
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const int = (n: number): number => Math.floor(rnd() * n);
   const k = LOAD_TORRENTS.length;
   const out: LoadPeer[] = [];
