@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
 import { createTracker } from '../index.js';
 import type { AnnounceRequest, Hook, ShoalConfigInput, Tracker } from '../index.js';
 import { EVENT_STOPPED } from '../bittorrent/event.js';
@@ -120,7 +121,11 @@ describe('WebSocket: offers and answers', () => {
   });
 });
 
-test('wss on the dedicated port with websocket.tls', async (t) => {
+/** Runs `fn` with a throwaway certificate in a temporary directory (skips without openssl). */
+async function withSelfSignedCert(
+  t: TestContext,
+  fn: (pem: { cert: string; key: string }) => Promise<void>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-wss-'));
   try {
     const pem = selfSignedCert(dir);
@@ -128,6 +133,14 @@ test('wss on the dedicated port with websocket.tls', async (t) => {
       t.skip('openssl is needed to make a test certificate');
       return;
     }
+    await fn(pem);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('wss on the dedicated port with websocket.tls', async (t) => {
+  await withSelfSignedCert(t, async (pem) => {
     const { cert, key } = pem;
     const tracker = await start({ websocket: { tls: { cert, key } } });
     try {
@@ -140,19 +153,11 @@ test('wss on the dedicated port with websocket.tls', async (t) => {
     } finally {
       await tracker.close();
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('wss on the HTTPS tracker listener (listen.https + tls)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'shoal-wss-'));
-  try {
-    const pem = selfSignedCert(dir);
-    if (pem === null) {
-      t.skip('openssl is needed to make a test certificate');
-      return;
-    }
+  await withSelfSignedCert(t, async (pem) => {
     const tracker = await createTracker({
       listen: { http: [], udp: [], https: ['127.0.0.1:0'] },
       tls: pem,
@@ -173,9 +178,7 @@ test('wss on the HTTPS tracker listener (listen.https + tls)', async (t) => {
     } finally {
       await tracker.close();
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 describe('WebSocket: same swarms as HTTP, hooks', () => {
