@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Tracker } from '../index.js';
 import { createTracker } from '../tracker.js';
-import { MemoryPeerStore } from '../store/memory/memory-peer-store.js';
+import { unlistedPeerStore } from '../test-support/unlisted-peer-store.js';
 import { createTestSchema, pgSkipReason } from '../backend/postgres/pg-test-support.js';
 import type { TestSchema } from '../backend/postgres/pg-test-support.js';
 import type { Family } from './protocol-support/fixtures.js';
@@ -95,12 +95,9 @@ describe('private mode on PostgreSQL, end to end', { skip: skip ?? false }, () =
       return row!.n;
     };
     const before = await open();
-    const inner = new MemoryPeerStore({ peerLifetime: 2700, maxNumWant: 200 });
     // A store that cannot list its swarms (as the redis driver): scrape.full refuses it after
     // private mode has opened its pool and its LISTEN connection.
-    const store = Object.assign(Object.create(inner) as MemoryPeerStore, {
-      listSwarms: undefined,
-    });
+    const store = unlistedPeerStore();
     await assert.rejects(
       createTracker(
         {
@@ -113,7 +110,7 @@ describe('private mode on PostgreSQL, end to end', { skip: skip ?? false }, () =
       ),
       /scrape\.full/,
     );
-    await inner.close();
+    await store.close();
     let now = await open();
     for (let i = 0; i < 100 && now > before; i++) {
       await new Promise((r) => setTimeout(r, 30));

@@ -8,10 +8,11 @@ import tls from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import { bdecode } from '../../bittorrent/bencode.js';
 import type { Decoded } from '../../bittorrent/bencode.js';
-import { MemoryPeerStore, createTracker } from '../../index.js';
+import { createTracker } from '../../index.js';
 import { boundAddress, randomId, startTracker } from '../protocol-support/fixtures.js';
 import { announce, announcePath, failureReason, httpGet } from '../protocol-support/raw-http.js';
 import type { Dict } from '../protocol-support/raw-http.js';
+import { unlistedPeerStore } from '../../test-support/unlisted-peer-store.js';
 
 describe('full scrape', () => {
   test('is off by default: GET /scrape without info_hash fails with a reason', async () => {
@@ -69,11 +70,8 @@ describe('full scrape', () => {
   });
 
   test('needs a store that can list swarms', async () => {
-    const inner = new MemoryPeerStore({ peerLifetime: 2700, maxNumWant: 200 });
     // The same store without the optional capability (as the redis driver is).
-    const store = Object.assign(Object.create(inner) as MemoryPeerStore, {
-      listSwarms: undefined,
-    });
+    const store = unlistedPeerStore();
     await assert.rejects(
       createTracker(
         {
@@ -85,7 +83,7 @@ describe('full scrape', () => {
       ),
       { code: 'SHOAL_E_CONFIG', message: /scrape\.full: .*list its swarms/ },
     );
-    await inner.close();
+    await store.close();
   });
 });
 
