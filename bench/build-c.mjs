@@ -1,7 +1,8 @@
-// Builds a one-file C benchmark tool, bench/<name>/<name>.c, into build/<name> when the binary is
-// missing or older than the source (bench/wsload and bench/wsfloor use it).
+// Builds a one-file C benchmark tool, bench/<name>/<name>.c (with the shared headers in bench/c/),
+// into build/<name> when the binary is missing or older than its sources (bench/wsload and
+// bench/wsfloor use it).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,7 +30,8 @@ export function cToolPaths(name) {
  */
 export function buildCTool(name) {
   const { src, bin } = cToolPaths(name);
-  if (mtime(bin) >= mtime(src)) return bin;
+  const headers = readdirSync(path.join(BENCH, 'c')).map((f) => path.join(BENCH, 'c', f));
+  if (mtime(bin) >= Math.max(mtime(src), ...headers.map(mtime))) return bin;
   const cc = process.env.CC ?? 'cc';
   mkdirSync(path.dirname(bin), { recursive: true });
   // Into a temporary name first, so a failed or concurrent build never leaves a broken binary.

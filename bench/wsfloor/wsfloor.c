@@ -49,6 +49,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOOL_NAME "wsfloor"
+#include "../c/bench-common.h"
+
 #define READ_BUF (256 * 1024)
 #define MAX_HEAD 8192                /* HTTP request head */
 #define MAX_MESSAGE (1u << 20)       /* client message, after reassembly */
@@ -58,61 +61,7 @@
 
 /* ---------------------------------------------------------------- small helpers */
 
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("wsfloor: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(2);
-}
-
-static void *xrealloc(void *p, size_t n) {
-  p = realloc(p, n);
-  if (p == NULL && n > 0) die("out of memory");
-  return p;
-}
-
-struct buf {
-  uint8_t *p;
-  size_t len, off, cap; /* bytes [off, len) are pending */
-};
-
-static void buf_reserve(struct buf *b, size_t extra) {
-  if (b->len + extra <= b->cap) return;
-  if (b->off > 0) {
-    memmove(b->p, b->p + b->off, b->len - b->off);
-    b->len -= b->off;
-    b->off = 0;
-    if (b->len + extra <= b->cap) return;
-  }
-  size_t cap = b->cap ? b->cap : 256;
-  while (cap < b->len + extra) cap *= 2;
-  b->p = xrealloc(b->p, cap);
-  b->cap = cap;
-}
-
-static void buf_put(struct buf *b, const void *data, size_t n) {
-  buf_reserve(b, n);
-  memcpy(b->p + b->len, data, n);
-  b->len += n;
-}
-
 #define buf_lit(b, s) buf_put((b), (s), sizeof(s) - 1)
-
-static size_t buf_pending(const struct buf *b) { return b->len - b->off; }
-
-static void buf_consume(struct buf *b, size_t n) {
-  b->off += n;
-  if (b->off == b->len) b->off = b->len = 0;
-}
-
-static void buf_free(struct buf *b) {
-  free(b->p);
-  memset(b, 0, sizeof *b);
-}
 
 static void buf_uint(struct buf *b, uint32_t v) {
   char t[10];
@@ -123,16 +72,7 @@ static void buf_uint(struct buf *b, uint32_t v) {
   while (n > 0) b->p[b->len++] = (uint8_t)t[--n];
 }
 
-/* splitmix64, seeded from getrandom(): picks the offers' recipients. */
-static uint64_t rng_state;
-
-static uint64_t rng64(void) {
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
+/* rng64() (bench-common.h) is seeded from getrandom(): it picks the offers' recipients. */
 /* Uniform enough in [0, n) for n far below 2^32. */
 static uint32_t rng_below(uint32_t n) { return (uint32_t)(((rng64() >> 32) * n) >> 32); }
 

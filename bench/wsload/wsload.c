@@ -47,6 +47,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define TOOL_NAME "wsload"
+#include "../c/bench-common.h"
+
 #define MAX_INFLIGHT_CONNECTS 250    /* connects + handshakes + first announces at once */
 #define HANDSHAKE_TIMEOUT_MS 30000   /* from connect() to the first reply */
 #define MAX_HEAD 16384               /* HTTP response head */
@@ -67,61 +70,7 @@ static const char SDP[] =
 
 /* ---------------------------------------------------------------- small helpers */
 
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void die(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("wsload: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(2);
-}
-
-static void *xrealloc(void *p, size_t n) {
-  p = realloc(p, n);
-  if (p == NULL && n > 0) die("out of memory");
-  return p;
-}
-
-struct buf {
-  uint8_t *p;
-  size_t len, off, cap; /* bytes [off, len) are pending */
-};
-
-static void buf_reserve(struct buf *b, size_t extra) {
-  if (b->len + extra <= b->cap) return;
-  if (b->off > 0) { /* drop what was consumed before growing */
-    memmove(b->p, b->p + b->off, b->len - b->off);
-    b->len -= b->off;
-    b->off = 0;
-    if (b->len + extra <= b->cap) return;
-  }
-  size_t cap = b->cap ? b->cap : 256;
-  while (cap < b->len + extra) cap *= 2;
-  b->p = xrealloc(b->p, cap);
-  b->cap = cap;
-}
-
-static void buf_put(struct buf *b, const void *data, size_t n) {
-  buf_reserve(b, n);
-  memcpy(b->p + b->len, data, n);
-  b->len += n;
-}
-
 static void buf_puts(struct buf *b, const char *s) { buf_put(b, s, strlen(s)); }
-
-static size_t buf_pending(const struct buf *b) { return b->len - b->off; }
-
-static void buf_consume(struct buf *b, size_t n) {
-  b->off += n;
-  if (b->off == b->len) b->off = b->len = 0;
-}
-
-static void buf_free(struct buf *b) {
-  free(b->p);
-  memset(b, 0, sizeof *b);
-}
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -142,16 +91,7 @@ static double cpu_s(void) {
          (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* splitmix64: seeded from --seed or getrandom(); good enough for ids, keys and masks. */
-static uint64_t rng_state;
-
-static uint64_t rng64(void) {
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
+/* rng64() (bench-common.h) is seeded from --seed or getrandom(): ids, keys and masks. */
 static void rng_bytes(uint8_t *out, size_t n) {
   while (n > 0) {
     uint64_t r = rng64();
